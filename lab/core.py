@@ -114,7 +114,12 @@ class Config:
     @classmethod
     def load(cls, path): return cls.from_dict(json.loads(Path(path).read_text()))
 
-# %% ../nbs/00_core.ipynb #10e563cb
+# %% ../nbs/00_core.ipynb #040eaa36
+def _umask_mode() -> int:
+    "The permission bits a plain `open(..., 'w')` would give a new file (mkstemp's 0600 is too strict)."
+    m = os.umask(0); os.umask(m)
+    return 0o666 & ~m
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb"):
     "Open a temporary file next to `path`; on success move it over `path` in one step."
@@ -122,7 +127,7 @@ def atomic_write(path, mode: str = "wb"):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode) as f: yield f
-        os.replace(tmp, path)
+        os.chmod(tmp, _umask_mode()); os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
@@ -134,7 +139,7 @@ def save_weights(model: torch.nn.Module, path, metadata: dict | None = None) -> 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
     try:
         save_model(model, tmp, metadata={"lab": json.dumps(metadata or {})})
-        os.replace(tmp, path)
+        os.chmod(tmp, _umask_mode()); os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
