@@ -85,17 +85,6 @@ def _sub_outside_quotes(pattern, repl, s: str, p: float = 1.0, rng: random.Rando
         if pattern.search(parts[k]): parts[k] = pattern.sub(f, parts[k])
     return '"'.join(parts)
 
-_WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-_MONTHS = "January February March April May June July August September October November December".split()
-_REL_DATES = ["today", "yesterday", "tomorrow", "tonight", "last night", "this morning", "this week", "last week",
-              "next week", "last month", "next month", "last year", "next year", "this year"]
-_DATE_RE = re.compile(r"\b(?:(?P<wd>" + "|".join(_WEEKDAYS) + r")|(?P<mon>" + "|".join(_MONTHS) + r")(?: (?P<day>\d{1,2})\b)?"
-                      r"|(?P<rel>" + "|".join(_REL_DATES) + r")|(?P<year>(?:19[5-9]|20[0-2])\d))\b")
-
-def find_dates(s: str) -> list[re.Match]:
-    "Weekdays, months (with day), relative dates (today, last week, ...) and years."
-    return list(_DATE_RE.finditer(s))
-
 # %% ../../nbs/12_spanbench.ipynb #0eedbd3d
 _WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 _MONTHS = "January February March April May June July August September October November December".split()
