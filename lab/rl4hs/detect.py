@@ -195,7 +195,7 @@ def highlight(response: str, spans: Sequence) -> list[tuple[str, str | None]]:
     if i < len(response): out.append((response[i:], None))
     return out
 
-# %% ../../nbs/14a_detect.ipynb #d257d4f8
+# %% ../../nbs/14a_detect.ipynb #d3890db4
 def quick_train(kind: str = "sft", # only 'sft' (RL needs the experiment notebook)
                 n_train: int = 200, # training responses from the benchmark
                 steps: int = 150, # optimizer steps
@@ -216,6 +216,9 @@ def quick_train(kind: str = "sft", # only 'sft' (RL needs the experiment noteboo
         for it in chunk: it["ex"] += i
         items += chunk
         say(0.05 + 0.6 * min(1.0, (i + 20) / len(train)), f"encoding responses {min(i + 20, len(train))}/{len(train)}")
+    import math, torch
+    pos = float(torch.cat([it["labels"][it["labels"] >= 0] for it in items]).mean())
+    with torch.no_grad(): m.head.out.bias.fill_(math.log(pos / (1 - pos)))   # classifier prior, as 15_rl4hs's SFT runs
     def cb(ctx, logs):
         say(0.65 + 0.35 * ctx.step / steps, f"training step {ctx.step}/{steps}")
     res = train_sft(m, items, steps=steps, lr=3e-3, batch_size=16, progress=False, callbacks=[cb])
