@@ -25,7 +25,7 @@ __all__ = ['DEFAULT_IMAGE_TOWER', 'DEFAULT_TEXT_TOWER', 'CAPTION_PROMPT', 'is_cl
            'FocalObjective', 'FocalTrainConfig', 'train_stage', 'embed_conditional', 'embed_unconditional',
            'embed_texts', 'save_model', 'load_model']
 
-# %% ../../nbs/21_focallens.ipynb #a922b991
+# %% ../../nbs/21_focallens.ipynb #a529d706
 DEFAULT_IMAGE_TOWER = "efficientnet-lite0"                      # lab.assets offline default (ASSETS.md)
 DEFAULT_TEXT_TOWER = "sentence-transformers/all-MiniLM-L6-v2"   # lab.assets offline default (ASSETS.md)
 
@@ -94,6 +94,18 @@ class ImageTower(nn.Module):
             return self.proj(p) if exists(self.proj) else p
         return self.encoder(x)
 
+    @torch.no_grad()
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        "(B, 3, H, W) -> (tokens (B, N, D), pooled (B, P)) from ONE forward pass (`tokens` + `pooled` would run the tower twice)."
+        if self.kind == "clip":
+            out = self.encoder(pixel_values=x)
+            p = out.pooler_output
+            return out.last_hidden_state[:, 1:], (self.proj(p) if exists(self.proj) else p)
+        from lab.assets import ImageEncoder
+        g = self.encoder.grid(x)                                                               # (B, D, 7, 7)
+        pooled = g.mean(dim=(2, 3)) if type(self.encoder).forward is ImageEncoder.forward else self.encoder(x)
+        return g.flatten(2).transpose(1, 2), pooled                                            # = tokens(x), pooled(x)
+
 # %% ../../nbs/21_focallens.ipynb #252a4c8c
 class TextTower(nn.Module):
     "A frozen text encoder giving token states (the condition tokens) and pooled, L2-normalised sentence embeddings."
@@ -136,7 +148,7 @@ class TextTower(nn.Module):
             return F.normalize(self.proj(p) if exists(self.proj) else p, dim=-1)
         return F.normalize(self.encoder.encode(list(texts)).float(), dim=-1)
 
-# %% ../../nbs/21_focallens.ipynb #cd31a5e8
+# %% ../../nbs/21_focallens.ipynb #7098f8ad
 def _digest(*parts) -> str:
     h = hashlib.sha1()
     for p in parts: h.update(p if isinstance(p, bytes) else str(p).encode())
@@ -166,7 +178,8 @@ def encode_images(tower: ImageTower, # a frozen image tower
         toks, pooled = [], []
         for i in progress(range(0, len(images), batch_size), desc=desc, leave=False):
             x = tower.preprocess(images[i:i + batch_size])
-            toks.append(tower.tokens(x).half()); pooled.append(tower.pooled(x).float())
+            t, p = tower.encode(x)
+            toks.append(t.half()); pooled.append(p.float())
         return {"tokens": torch.cat(toks), "pooled": torch.cat(pooled)}
     if not images: return {"tokens": torch.zeros(0, tower.n_tokens, tower.dim, dtype=torch.half), "pooled": torch.zeros(0, tower.pooled_dim)}
     return _cached(f"img-{_digest(tower.name)}-{images_digest(images)}", run, use_cache)
