@@ -5,8 +5,8 @@
     .venv/bin/python scripts/screenshot_hub.py --url http://127.0.0.1:7860/ --run --out /tmp/shots
 
 Without `--url` it starts `python -m apps.hub` on a free local port (HF_HUB_OFFLINE=1, no analytics) and stops it
-afterwards. With `--run` it also presses each demo tab's primary button (with the tab's default inputs) and waits for
-the result before the screenshot. PNGs go to `--out` (default `artifacts/screenshots/`), named `NN_<tab>.png`.
+afterwards. With `--run` it also loads each demo tab's first example (if the tab has a gr.Examples with an elem_id ending in
+`_examples`), presses its primary button and waits for the result before the screenshot. PNGs go to `--out` (default `artifacts/screenshots/`), named `NN_<tab>.png`.
 
 Chromium is driven with the PyPI `playwright` package pointed at the system binary (`--chromium`, default
 /usr/bin/chromium: `apt-get install chromium`); never `playwright install`, which downloads its own browser.
@@ -117,6 +117,9 @@ def screenshot_tabs(url: str, out: Path, run: bool = False, timeout_s: float = 1
             page.get_by_role("tab", name=title, exact=True).click()
             panel = page.get_by_role("tabpanel").filter(visible=True).last
             if run:
+                examples = panel.locator("[id$='_examples'] tbody tr")   # a tab's gr.Examples (elem_id "<tab>_examples")
+                if examples.count():
+                    examples.first.click(); page.wait_for_timeout(1000)   # fill the inputs with the first example
                 buttons = panel.locator("button.primary").filter(visible=True)
                 if buttons.count():
                     buttons.first.click()
