@@ -552,9 +552,14 @@ def predict(model: SpanTagger, # the tagger
 
 SpanTagger.predict = predict
 
-# %% ../../nbs/14_tagger.ipynb #f8b5e431
-def _opt(model: nn.Module, lr: float, weight_decay: float = 0.0):
-    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
+# %% ../../nbs/14_tagger.ipynb #d2870d0d
+def _opt(model: nn.Module, lr: float, weight_decay: float = 0.0, backbone_lr: float | None = None):
+    "AdamW over the trainable parameters; with `backbone_lr`, fine-tuned encoder layers get that lr and the head `lr`."
+    ps = [p for p in model.parameters() if p.requires_grad]
+    bb = {id(p) for p in getattr(model, "backbone", nn.Module()).parameters() if p.requires_grad}
+    if backbone_lr is None or not bb: return torch.optim.AdamW(ps, lr=lr, weight_decay=weight_decay)
+    return torch.optim.AdamW([{"params": [p for p in ps if id(p) not in bb], "lr": lr},
+                              {"params": [p for p in ps if id(p) in bb], "lr": backbone_lr}], lr=lr, weight_decay=weight_decay)
 
 def dev_callback(examples: Sequence, # dev examples
                  items: Sequence[dict], # their prepared items
@@ -574,19 +579,20 @@ def dev_callback(examples: Sequence, # dev examples
     return cb
 
 def train_sft(model: SpanTagger, items: Sequence[dict], steps: int, lr: float = 1e-3, batch_size: int = 16, seed: int = 0,
-              recorder=None, curve: str = "sft", callbacks=(), **train_kw):
+              recorder=None, curve: str = "sft", callbacks=(), backbone_lr: float | None = None, **train_kw):
     "Supervised token-classification training (LettuceDetect) with `lab.train.fit`; returns fit's result."
     from lab.train import TrainConfig, fit
     cfg = TrainConfig(**{**dict(steps=steps, lr=lr, batch_size=batch_size, seed=seed, log_every=max(1, steps // 10)), **train_kw})
-    return fit(model, sft_loss, list(items), cfg, optimizer=_opt(model, lr, cfg.weight_decay), recorder=recorder, curve=curve,
-               collate_fn=collate_items, callbacks=callbacks)
+    return fit(model, sft_loss, list(items), cfg, optimizer=_opt(model, lr, cfg.weight_decay, backbone_lr), recorder=recorder,
+               curve=curve, collate_fn=collate_items, callbacks=callbacks)
 
 def train_rl(model: SpanTagger, items: Sequence[dict], steps: int, gcfg: GRPOConfig, lr: float = 1e-3, batch_size: int = 16,
-             seed: int = 0, recorder=None, curve: str = "rl", callbacks=(), entropy_coef: float = 0.0, **train_kw):
+             seed: int = 0, recorder=None, curve: str = "rl", callbacks=(), entropy_coef: float = 0.0,
+             backbone_lr: float | None = None, **train_kw):
     "GRPO/CAPO training of the tagger with `lab.train.fit` (the policy's Bernoulli masks, RL4HS span reward)."
     from lab.train import TrainConfig, fit
     cfg = TrainConfig(**{**dict(steps=steps, lr=lr, batch_size=batch_size, seed=seed, log_every=max(1, steps // 10)), **train_kw})
-    return fit(model, TaggerGRPOLoss(gcfg, entropy_coef), list(items), cfg, optimizer=_opt(model, lr, cfg.weight_decay),
+    return fit(model, TaggerGRPOLoss(gcfg, entropy_coef), list(items), cfg, optimizer=_opt(model, lr, cfg.weight_decay, backbone_lr),
                recorder=recorder, curve=curve, collate_fn=collate_items, callbacks=callbacks)
 
 # %% ../../nbs/14_tagger.ipynb #82134515
