@@ -19,8 +19,8 @@ slow:           ## also run the cells flagged `#| slow`
 
 baselines:      ## re-record the papermill regression baselines (deliberate: review the diff!)
 	@scripts/setup.sh
-	.venv/bin/python -m lab.regress update-baselines
+	.venv/bin/python -m lab.core.regress update-baselines
 
 readme:         ## regenerate README.md from nbs/index.ipynb
 	@scripts/setup.sh
-	.venv/bin/python -m lab.regress readme
+	.venv/bin/python -m lab.core.regress readme

@@ -20,15 +20,15 @@ from typing import Callable
 import gradio as gr
 
 import lab
-from lab.regress import notebook_summaries, project_root
+from lab.core.regress import notebook_summaries, project_root
 
 # The demos, in tab order: the module that implements each, and who fills it in until it exists.
 DEMOS = [
     dict(module="apps.spans_tab", title="Hallucination spans (RL4HS)",
-         notebooks="nbs/14_tagger.ipynb, nbs/15_rl4hs.ipynb", issue="issue 3 (RL4HS)",
+         notebooks="nbs/papers/rl4hs/01_tagger.ipynb, nbs/papers/rl4hs/10_rl4hs.ipynb", issue="issue 3 (RL4HS)",
          what="Paste a source (and question) and a response written from it; the hallucinated spans are highlighted."),
     dict(module="apps.retrieval_tab", title="Conditional retrieval (FocalLens)",
-         notebooks="nbs/21_focallens.ipynb, nbs/23_focallens.ipynb", issue="issue 4 (FocalLens)",
+         notebooks="nbs/papers/focallens/01_method.ipynb, nbs/papers/focallens/10_focallens.ipynb", issue="issue 4 (FocalLens)",
          what="Pick a query image and type a condition; the gallery is ranked by conditional similarity."),
 ]
 

@@ -2,8 +2,8 @@
 
 Choose a sample scene or upload an image, type a condition (or pick a preset), and see the gallery ranked by
 FocalLens's conditional embedding beside the unconditional caption-trained baseline, with cosine scores.
-UI only: the models, input checks and search live in `lab.focallens.experiment` (nbs/23_focallens.ipynb).
-The models load from `artifacts_dir()/focallens/` (written by nbs/23_focallens.ipynb); when they are missing the
+UI only: the models, input checks and search live in `lab.papers.focallens.experiment` (nbs/papers/focallens/10_focallens.ipynb).
+The models load from `artifacts_dir()/focallens/` (written by nbs/papers/focallens/10_focallens.ipynb); when they are missing the
 tab says how to make them and offers a quick training run with a progress bar.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging, threading
 
 import gradio as gr
 
-from lab.focallens.experiment import (PRESETS, InputError, QuickTrainConfig, check_condition, demo_dir, demo_samples,
+from lab.papers.focallens.experiment import (PRESETS, InputError, QuickTrainConfig, check_condition, demo_dir, demo_samples,
                                       load_query_image, load_search, quick_train)
 
 TITLE = "Conditional retrieval (FocalLens)"
@@ -43,8 +43,8 @@ def models_ready() -> bool:
 def status_markdown() -> str:
     "What the tab says about its models."
     if models_ready(): return f"Models: `{demo_dir()}` (FocalLens + caption baseline)."
-    return (f"**No trained models yet** in `{demo_dir()}`. Run `nbs/23_focallens.ipynb` (or "
-            "`.venv/bin/python -m lab.focallens.experiment train`, a few minutes on a CPU), or press **Train now** below.")
+    return (f"**No trained models yet** in `{demo_dir()}`. Run `nbs/papers/focallens/10_focallens.ipynb` (or "
+            "`.venv/bin/python -m lab.papers.focallens.experiment train`, a few minutes on a CPU), or press **Train now** below.")
 
 
 def get_search():

@@ -4,15 +4,15 @@ Paste a source (and, for QA, a question) and a response written from it; the res
 hallucinated spans highlighted, and a table gives each span's offsets and score. Detectors: the supervised MiniLM
 tagger, the CAPO-trained MiniLM tagger, and the generative SmolLM2 policy (its reasoning is shown; on a CPU it takes
 tens of seconds, so its output is capped at --max-new-tokens). UI only: input checks, detectors and highlighting
-live in `lab.rl4hs.detect` (nbs/14a_detect.ipynb); the checkpoints come from nbs/15_rl4hs.ipynb and
-nbs/16_rl4hs_generative.ipynb. When the supervised tagger is missing the tab offers a quick training run.
+live in `lab.papers.rl4hs.detect` (nbs/papers/rl4hs/20_demo.ipynb); the checkpoints come from nbs/papers/rl4hs/10_rl4hs.ipynb and
+nbs/papers/rl4hs/11_rl4hs_generative.ipynb. When the supervised tagger is missing the tab offers a quick training run.
 """
 from __future__ import annotations
 import logging, threading
 
 import gradio as gr
 
-from lab.rl4hs.detect import (DETECTORS, HOW_TO_MAKE, DetectError, available_detectors, detect, highlight, quick_train)
+from lab.papers.rl4hs.detect import (DETECTORS, HOW_TO_MAKE, DetectError, available_detectors, detect, highlight, quick_train)
 
 TITLE = "Hallucination spans (RL4HS)"
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ N_EXAMPLES = 6
 def examples() -> list[list]:
     "A few test-split responses of the span benchmark: [source, question, response, detector] rows (empty if unavailable)."
     try:
-        from lab.rl4hs.bench import load_spanbench
+        from lab.families.spans.bench import load_spanbench
         test = load_spanbench()["test"]
     except Exception as e:                      # the demo works without the benchmark; it just has no examples
         log.warning("no benchmark examples: %s", e); return []

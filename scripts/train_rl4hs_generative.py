@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """GRPO / CAPO training of a generative hallucination-span detector (RL4HS, arXiv 2510.02173): the GPU path.
 
-The same method as nbs/16_rl4hs_generative.ipynb — `lab.rl4hs.grpo.train_grpo` on the lab's one training loop
-(`lab.train.fit`, built on Accelerate) — for any Hugging Face causal LM, so multi-GPU and multi-node runs come from
+The same method as nbs/papers/rl4hs/11_rl4hs_generative.ipynb — `lab.papers.rl4hs.grpo.train_grpo` on the lab's one training loop
+(`lab.core.train.fit`, built on Accelerate) — for any Hugging Face causal LM, so multi-GPU and multi-node runs come from
 `accelerate launch` alone. Data: the lab's offline span benchmark (`--data bench`) or the official RAGTruth files
 (`--data /path/to/RAGTruth/dataset`, the folder with response.jsonl + source_info.jsonl).
 
@@ -23,7 +23,7 @@ The same method as nbs/16_rl4hs_generative.ipynb — `lab.rl4hs.grpo.train_grpo`
 `accelerate config` writes one. The Qwen ids need the model in the local HF cache or HF_HUB_OFFLINE=0 and a network.)
 
 Writes into --out: metrics.json (training curves `rl` and `rl/sampled`, test metrics, the config), and the trained
-policy (an HF folder + lab_policy.json, or a LoRA adapter) that `lab.rl4hs.generative.load_policy(out)` reads.
+policy (an HF folder + lab_policy.json, or a LoRA adapter) that `lab.papers.rl4hs.generative.load_policy(out)` reads.
 """
 from __future__ import annotations
 import argparse, json, os, sys, time
@@ -61,7 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     a("--train-layers", type=int, default=0, help="train only the top N decoder layers (cheaper on CPU; 0 = all)")
     a("--gradient-checkpointing", action="store_true", help="recompute activations in the backward pass (long completions, big models)")
     a("--dtype", default="auto", help="weights dtype: auto (checkpoint's), float32, bfloat16")
-    a("--mixed-precision", default="auto", choices=("auto", "no", "bf16", "fp16"), help="lab.train autocast (auto = bf16 on a capable GPU)")
+    a("--mixed-precision", default="auto", choices=("auto", "no", "bf16", "fp16"), help="lab.core.train autocast (auto = bf16 on a capable GPU)")
     a("--greedy-eval", action=argparse.BooleanOptionalAction, default=True, help="greedy evaluation (else RL4HS: T 0.6, top-p 0.95, top-k 20)")
     a("--log-every", type=int, default=1, help="log every N optimizer steps")
     a("--ckpt-every", type=int, default=0, help="checkpoint (and resume) every N steps into OUT/ckpt (0 = off)")
@@ -72,12 +72,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def load_data(args):
     "(train, test) example lists from the benchmark or a RAGTruth folder."
-    from lab.rl4hs.generative import pick_examples
+    from lab.papers.rl4hs.generative import pick_examples
     if args.data == "bench":
-        from lab.rl4hs.bench import load_spanbench
+        from lab.families.spans.bench import load_spanbench
         d = load_spanbench(args.bench_seed, n_dev=args.n_dev)
     else:
-        from lab.rl4hs.ragtruth import load_ragtruth
+        from lab.families.spans.ragtruth import load_ragtruth
         d = load_ragtruth(args.data, n_dev=args.n_dev)
     train = pick_examples(d["train"], args.n_train or None, seed=args.seed)
     test = pick_examples(d["test"], args.n_eval) if args.n_eval else []
@@ -89,10 +89,10 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     import torch
     from accelerate import PartialState
-    from lab.core import Recorder, artifacts_dir, Timer
-    from lab.assets import load_causal_lm
-    from lab.rl4hs.grpo import GRPOConfig, train_grpo, evaluate_generative, decoding_of
-    from lab.rl4hs.generative import (SampledSpanStats, generative_metrics, load_policy, save_policy, train_top_layers)
+    from lab.core.base import Recorder, artifacts_dir, Timer
+    from lab.core.assets import load_causal_lm
+    from lab.papers.rl4hs.grpo import GRPOConfig, train_grpo, evaluate_generative, decoding_of
+    from lab.papers.rl4hs.generative import (SampledSpanStats, generative_metrics, load_policy, save_policy, train_top_layers)
 
     state = PartialState()
     out = Path(args.out) if args.out else artifacts_dir() / "rl4hs" / "generative_rl"

@@ -1,4 +1,4 @@
-"""A tiny `lab.train.fit` run for tests/test_train_distributed.py and tests/test_train_resume.py.
+"""A tiny `lab.core.train.fit` run for tests/test_train_distributed.py and tests/test_train_resume.py.
 
 Run directly (one process) or under `accelerate launch` (several). Each process writes, into --out:
   init-rank{R}.safetensors   weights before training
@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 
-from lab.core import save_weights
-from lab.train import TrainConfig, fit
+from lab.core.base import save_weights
+from lab.core.train import TrainConfig, fit
 
 
 def make_data(n: int = 64):

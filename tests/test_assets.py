@@ -1,7 +1,7 @@
 """Every offline asset loads with no network (HF_HUB_OFFLINE=1) and does a tiny real job; a hub id without a
 network and a missing package both fail at once with a message naming what to set or install.
 
-Uses the normal cache (`~/.cache/lab` or LAB_CACHE_DIR), which `python -m lab.assets prepare` (scripts/setup.sh)
+Uses the normal cache (`~/.cache/lab` or LAB_CACHE_DIR), which `python -m lab.core.assets prepare` (scripts/setup.sh)
 fills once; on a cold cache the first SmolLM2 test also pays the one-time GGUF conversion (~20-90 s)."""
 import gzip, http.server, importlib.util, os, re, socket, struct, subprocess, sys, threading, time
 from pathlib import Path
@@ -13,8 +13,8 @@ import torch
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from lab import assets as A  # noqa: E402
-from lab.assets import AssetError  # noqa: E402
+from lab.core import assets as A  # noqa: E402
+from lab.core.assets import AssetError  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -166,7 +166,7 @@ def test_missing_package_names_install_command(monkeypatch, tmp_path, module, ca
 
 
 def test_prepare_cli():
-    r = subprocess.run([sys.executable, "-m", "lab.assets", "prepare"], cwd=REPO, capture_output=True, text=True, timeout=300,
+    r = subprocess.run([sys.executable, "-m", "lab.core.assets", "prepare"], cwd=REPO, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "[lab.assets] smollm2:" in r.stdout and "[lab.assets] minilm:" in r.stdout and "done in" in r.stdout
+    assert "[lab.core.assets] smollm2:" in r.stdout and "[lab.core.assets] minilm:" in r.stdout and "done in" in r.stdout

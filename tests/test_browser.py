@@ -45,9 +45,9 @@ def artifacts(tmp_path_factory) -> Path:
     default detector). Its output bias is +1 instead of the sparse -4.5 and its head weights are tiny, so every token
     gets p ~ 0.73 > 0.5: it marks the whole response, and the page must render that as a highlighted span."""
     art = tmp_path_factory.mktemp("artifacts")
-    code = ("from lab.focallens.experiment import QuickTrainConfig, quick_train\n"
+    code = ("from lab.papers.focallens.experiment import QuickTrainConfig, quick_train\n"
             f"quick_train(QuickTrainConfig(**{TINY_FOCAL!r}), progress_bar=False)\n"
-            "try: from lab.rl4hs.tagger import save_tagger, tiny_tagger\n"
+            "try: from lab.papers.rl4hs.tagger import save_tagger, tiny_tagger\n"
             "except ImportError: pass   # the span tab is not there yet\n"
             "else: save_tagger(tiny_tagger(seed=0, init_bias=1.0), 'tagger_sft', {'made_by': 'tests/test_browser.py', 'trained': False})\n")
     env = {**os.environ, "LAB_ARTIFACTS_DIR": str(art), "HF_HUB_OFFLINE": "1", "LAB_PROGRESS": "0"}
@@ -137,7 +137,7 @@ def test_page_loads_with_tab_titles(page, shots):
     assert "Traceback" not in page.locator("body").inner_text()
     shot(page, shots, "hub_home.png")
     page.get_by_role("tab", name="About", exact=True).click()
-    expect(page.get_by_role("tabpanel").filter(visible=True).last).to_contain_text("00_core.ipynb")
+    expect(page.get_by_role("tabpanel").filter(visible=True).last).to_contain_text("core/00_base.ipynb")
     shot(page, shots, "hub_about.png")
 
 

@@ -1,4 +1,4 @@
-"""`python -m lab.rl4hs.cli`: single files and JSONL batches in, JSON out; bad input gives a message and exit code 2.
+"""`python -m lab.papers.rl4hs.cli`: single files and JSONL batches in, JSON out; bad input gives a message and exit code 2.
 
 A tiny randomly initialised tagger saved as `tagger_sft` in a temporary LAB_ARTIFACTS_DIR stands in for the trained one.
 """
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    from lab.rl4hs.tagger import tiny_tagger, save_tagger
+    from lab.papers.rl4hs.tagger import tiny_tagger, save_tagger
     d = tmp_path_factory.mktemp("cli")
     art = d / "artifacts"
     os.environ["LAB_ARTIFACTS_DIR"] = str(art)
@@ -27,13 +27,13 @@ def env(tmp_path_factory):
 def cli_subprocess(env, *args, timeout=180):
     "The real command line, in a fresh interpreter."
     d, e = env
-    return subprocess.run([sys.executable, "-m", "lab.rl4hs.cli", *map(str, args)], cwd=ROOT, env=e, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "lab.papers.rl4hs.cli", *map(str, args)], cwd=ROOT, env=e, capture_output=True, text=True, timeout=timeout)
 
 
 def cli(env, *args):
-    "`lab.rl4hs.cli.main` in this process (same code path as the subprocess, without re-importing torch each time)."
+    "`lab.papers.rl4hs.cli.main` in this process (same code path as the subprocess, without re-importing torch each time)."
     import contextlib, io
-    from lab.rl4hs.cli import main
+    from lab.papers.rl4hs.cli import main
     d, e = env
     out, err = io.StringIO(), io.StringIO()
     old = os.environ.get("LAB_ARTIFACTS_DIR")
@@ -100,7 +100,7 @@ def test_bad_inputs(env):
                                (("--source", d / "src.txt", "--response", d / "bin.txt"), "not valid UTF-8", 2),
                                (("--source", d / "src.txt", "--response", d / "huge.txt"), "100,000 characters", 2),
                                (("--source", d / "nope.txt", "--response", d / "resp.txt"), "no such file", 2),
-                               (("--source", d / "src.txt", "--response", d / "resp.txt", "--detector", "capo"), "15_rl4hs", 3),
+                               (("--source", d / "src.txt", "--response", d / "resp.txt", "--detector", "capo"), "10_rl4hs", 3),
                                (("--source", d / "src.txt", "--response", d / "resp.txt", "--detector", "gpt4"), "unknown detector", 2)]:
         p = cli(env, *args)
         assert p.returncode == code and needle in p.stderr and "Traceback" not in p.stderr, (args, p.returncode, p.stderr)

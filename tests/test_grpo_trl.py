@@ -1,4 +1,4 @@
-"""TRL as a test oracle for lab.rl4hs.grpo.
+"""TRL as a test oracle for lab.papers.rl4hs.grpo.
 
 On one fixed batch (a tiny random char-level Llama built from a config, fixed prompts and completions, rewards
 from our span reward called *by TRL*), TRL 1.16's GRPOTrainer computes advantages, per-token log-probs and its loss;
@@ -20,7 +20,7 @@ import torch
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
 
-from lab.rl4hs.grpo import (capo_class, capo_scale, clipped_policy_loss, completion_logprobs, group_advantages,
+from lab.papers.rl4hs.grpo import (capo_class, capo_scale, clipped_policy_loss, completion_logprobs, group_advantages,
                             score_completions, span_reward_fn, tiny_causal_lm)
 
 RESP = "The tower is 330 m tall and was built in 1999 by Eiffel."

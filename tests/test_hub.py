@@ -52,7 +52,7 @@ def test_hub_serves_and_answers(hub):
     assert h["status"] == "ok"
     assert len(h["demos"]) == 2 and all(s == "ready" or s == "placeholder" for s in h["demos"].values()), h["demos"]
     notebooks = {r["notebook"]: r for r in client.predict(api_name="/about")}
-    assert notebooks["00_core.ipynb"]["module"] == "lab.core"
+    assert notebooks["core/00_base.ipynb"]["module"] == "lab.core.base"
 
 
 def test_hub_binds_localhost_only(hub):

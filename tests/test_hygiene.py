@@ -1,4 +1,4 @@
-"""Hygiene as nbdev's CI does it: `python -m lab.regress hygiene` fails on a hand edit in lab/, on a notebook not
+"""Hygiene as nbdev's CI does it: `python -m lab.core.regress hygiene` fails on a hand edit in lab/, on a notebook not
 stored clean and on a stale README, and passes on a clean project. Everything happens in a temporary copy.
 
 The copy is first made clean (nbdev_export, nbdev_clean, README regenerated) so this test checks the checker
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.regress import project_root
+from lab.core.regress import project_root
 
 ROOT = project_root(Path(__file__).parent)
 ENV = {k: v for k, v in os.environ.items() if k != "IN_TEST"}  # nbdev_export does nothing under IN_TEST
@@ -24,14 +24,14 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def _hygiene(d: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lab.regress", "--root", str(d), "hygiene"], cwd=d, env=ENV,
+    return subprocess.run([sys.executable, "-m", "lab.core.regress", "--root", str(d), "hygiene"], cwd=d, env=ENV,
                           capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
 def clean_copy(tmp_path_factory) -> Path:
     d = _copy(ROOT, tmp_path_factory.mktemp("clean"))
-    code = ("from nbdev.doclinks import nbdev_export; from nbdev.clean import nbdev_clean; from lab.regress import write_readme\n"
+    code = ("from nbdev.doclinks import nbdev_export; from nbdev.clean import nbdev_clean; from lab.core.regress import write_readme\n"
             "nbdev_export.__wrapped__(); nbdev_clean.__wrapped__(); write_readme('.')")
     subprocess.run([sys.executable, "-c", code], cwd=d, env=ENV, check=True, capture_output=True, timeout=600)
     return d
@@ -49,18 +49,18 @@ def test_clean_copy_passes(project):
 
 
 def test_hand_edit_in_lab_fails(project):
-    core = project / "lab" / "core.py"
+    core = project / "lab" / "core" / "base.py"
     core.write_text(core.read_text().replace('"True when `x` is not None."', '"True when `x` is not None (hand edit)."'))
     (project / "lab" / "scratch.py").write_text("def f(): return 1\n")   # a module no notebook exports
     r = _hygiene(project)
     assert r.returncode != 0
-    assert "lab/core.py is out of sync with nbs/" in r.stderr and "(hand edit)" in r.stderr, r.stderr
+    assert "lab/core/base.py is out of sync with nbs/" in r.stderr and "(hand edit)" in r.stderr, r.stderr
     assert "lab/scratch.py is not exported by any notebook" in r.stderr, r.stderr
 
 
 def test_unclean_notebooks_fail(project):
     "Each kind of dirt nbdev_clean removes, each in its own notebook: all three are named."
-    nbs = sorted(p.name for p in (project / "nbs").glob("[0-9]*.ipynb"))[:3]
+    nbs = sorted(str(p.relative_to(project / "nbs")) for p in (project / "nbs").glob("*/[0-9]*.ipynb"))[:3]
     dirty = dict(zip(nbs, ["execution_count", "output execution_count", "metadata"]))
     assert len(dirty) == 3
     for name, dirt in dirty.items():

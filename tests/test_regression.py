@@ -1,12 +1,12 @@
 """Papermill regression: every notebook in tests/regression.toml runs at its small parameters and must match
 tests/baselines/<notebook>.json within its tolerances (a failure prints metric | baseline | got | tolerance | ok).
-After an intended change: `.venv/bin/python -m lab.regress update-baselines NB` (make baselines), review, commit."""
+After an intended change: `.venv/bin/python -m lab.core.regress update-baselines NB` (make baselines), review, commit."""
 import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 import pytest
 
-from lab.regress import BASELINES, RegressionError, _demo_notebook, check, load_registry, notebook_parameters, project_root, read_baseline, run_notebook
+from lab.core.regress import BASELINES, RegressionError, _demo_notebook, check, load_registry, notebook_parameters, project_root, read_baseline, run_notebook
 
 ROOT = project_root(Path(__file__).parent)
 REG = load_registry(root=ROOT)
@@ -25,7 +25,7 @@ def test_registry():
     for name, e in REG.items():
         assert e.notebook.exists(), f"{name}: {e.notebook} does not exist"
         assert notebook_parameters(e.notebook) is not None, f"{e.notebook}: no cell tagged `parameters` (lost in nbdev_clean?)"
-        assert (ROOT / BASELINES / f"{name}.json").exists(), f"{name}: no baseline; run `python -m lab.regress update-baselines {name}`"
+        assert (ROOT / BASELINES / f"{name}.json").exists(), f"{name}: no baseline; run `python -m lab.core.regress update-baselines {name}`"
     for p in (ROOT / BASELINES).glob("*.json"):
         assert p.stem in REG, f"{p} belongs to no notebook registered in tests/regression.toml"
 
@@ -59,7 +59,7 @@ def test_cli_update_run_tamper(tmp_path):
     _demo_notebook(tmp_path / "nbs" / "99_demo.ipynb")
     reg = tmp_path / "regression.toml"
     reg.write_text('[notebooks.99_demo]\nparameters = { n = 5 }\n[notebooks.99_demo.metrics]\nwall_s = "ignore"\n')
-    cli = [sys.executable, "-m", "lab.regress", "--root", str(tmp_path)]
+    cli = [sys.executable, "-m", "lab.core.regress", "--root", str(tmp_path)]
     opts = ["--registry", str(reg), "--baselines", str(tmp_path / "baselines")]
     env = {k: v for k, v in os.environ.items() if k != "IN_TEST"}
     run = lambda *a: subprocess.run([*cli, *a, *opts], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -19,7 +19,7 @@ def tab(tmp_path_factory):
     "The tab module with tiny trained checkpoints in a temporary LAB_ARTIFACTS_DIR."
     art = tmp_path_factory.mktemp("artifacts")
     old = os.environ.get("LAB_ARTIFACTS_DIR"); os.environ["LAB_ARTIFACTS_DIR"] = str(art)
-    from lab.focallens.experiment import QuickTrainConfig, quick_train
+    from lab.papers.focallens.experiment import QuickTrainConfig, quick_train
     from apps import retrieval_tab
     quick_train(QuickTrainConfig(**TINY), progress_bar=False)
     retrieval_tab.reset()
@@ -91,7 +91,7 @@ def test_missing_checkpoints_message(tab, tmp_path, monkeypatch):
     tab.reset()
     try:
         assert not tab.models_ready() and "Train now" in tab.status_markdown()
-        _bad(tab.run_search(None, tab.sample_names()[0], "color", 3, True), "No trained models", "lab.focallens.experiment train")
+        _bad(tab.run_search(None, tab.sample_names()[0], "color", 3, True), "No trained models", "lab.papers.focallens.experiment train")
     finally:
         monkeypatch.undo(); tab.reset()
 

@@ -1,6 +1,6 @@
 """scripts/train_rl4hs_generative.py under `accelerate launch` on the CPU: one GRPO/CAPO step with the lab's tiny
 random causal LM (saved to a folder, loaded like any local model) on the RAGTruth fixture, then evaluation and
-saving; the saved policy must load back with `lab.rl4hs.generative.load_policy`. ~30-60 s on a shared 2-core CPU."""
+saving; the saved policy must load back with `lab.papers.rl4hs.generative.load_policy`. ~30-60 s on a shared 2-core CPU."""
 import json, os, subprocess, sys
 from pathlib import Path
 
@@ -18,8 +18,8 @@ def _env(tmp):
 
 
 def test_script_one_step(tmp_path):
-    from lab.rl4hs.grpo import tiny_causal_lm
-    from lab.rl4hs.generative import load_policy
+    from lab.papers.rl4hs.grpo import tiny_causal_lm
+    from lab.papers.rl4hs.generative import load_policy
     model, tok = tiny_causal_lm(seed=0)
     model_dir = tmp_path / "tiny"
     model.save_pretrained(model_dir); tok.save_pretrained(model_dir)

@@ -15,7 +15,7 @@ def tab(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     art = tmp_path_factory.mktemp("artifacts")
     mp.setenv("LAB_ARTIFACTS_DIR", str(art))
-    from lab.rl4hs.tagger import tiny_tagger, save_tagger
+    from lab.papers.rl4hs.tagger import tiny_tagger, save_tagger
     save_tagger(tiny_tagger(init_bias=3.0), "tagger_sft", {"note": "tiny random test tagger"})
     import apps.spans_tab as t
     yield t
@@ -53,18 +53,18 @@ def test_direct_bad_inputs(tab):
     _bad(tab.run_detect("y" * 100_000, "", "resp", "sft"), "100,000 characters")
     _bad(tab.run_detect("src", "", BIN, "sft"), "binary", "NUL")
     _bad(tab.run_detect("src", "", "ok \udcff text", "sft"), "binary")     # invalid text (a lone surrogate)
-    _bad(tab.run_detect("src", "", "resp", "capo"), "15_rl4hs")             # missing checkpoint: how to make it
+    _bad(tab.run_detect("src", "", "resp", "capo"), "10_rl4hs")             # missing checkpoint: how to make it
     _bad(tab.run_detect("src", "", "resp", "nonsense"), "unknown detector")
 
 
 def test_generative_not_json_is_a_message(tab, monkeypatch):
     "Model output that is not JSON: a warning and the raw output as reasoning, never an exception."
-    from lab.rl4hs import detect as d
+    from lab.papers.rl4hs import detect as d
     class FakeGen(d.Detector):
         name = "generative"
         def __call__(self, source, response, question=None):
-            import lab.rl4hs.generative as g
-            from lab.rl4hs.grpo import parse_hallucination_list
+            import lab.papers.rl4hs.generative as g
+            from lab.papers.rl4hs.grpo import parse_hallucination_list
             p = parse_hallucination_list("I think the answer looks fine, no JSON here.")
             return d.Detection([], "generative", reasoning="I think the answer looks fine, no JSON here.", ok=p.ok,
                                warnings=[] if p.ok else ["the model's output had no parsable {\"hallucination list\": [...]}; shown as no spans"])
@@ -75,7 +75,7 @@ def test_generative_not_json_is_a_message(tab, monkeypatch):
 
 def test_status_and_examples(tab):
     st = tab.status_markdown()
-    assert "LettuceDetect-style): **ready**" in st and "nbs/16_rl4hs_generative.ipynb" in st   # sft ready; the others say how to make them
+    assert "LettuceDetect-style): **ready**" in st and "nbs/papers/rl4hs/11_rl4hs_generative.ipynb" in st   # sft ready; the others say how to make them
     ex = tab.examples()
     assert ex and all(len(e) == 4 and e[0] and e[2] for e in ex)
 
@@ -98,7 +98,7 @@ def test_through_gradio_client(tab):
         assert table["data"] and "span" in info
         for start, end, text, score in table["data"]: assert r[int(start):int(end)] == text
         for args, needle in [(("", "", r, "sft"), "Source is empty"), (("src", "", "z" * 100_000, "sft"), "100,000"),
-                             (("src", "", BIN, "sft"), "binary"), (("src", "", r, "capo"), "15_rl4hs")]:
+                             (("src", "", BIN, "sft"), "binary"), (("src", "", r, "capo"), "10_rl4hs")]:
             hl, table, reasoning, info = c.predict(*args, api_name="/detect")
             assert needle in info and "⚠️" in info and not table["data"], info
     finally: demo.close()

@@ -1,4 +1,4 @@
-"""`lab.train.fit` under `accelerate launch` with 2 CPU processes (gloo): the ranks must end with identical weights,
+"""`lab.core.train.fit` under `accelerate launch` with 2 CPU processes (gloo): the ranks must end with identical weights,
 the weights must have moved, and data-parallel training on 2 x 4 examples must match one process on batches of 8.
 
 Accelerate 1.15 note: `accelerate launch --cpu` picks its single-process launcher, so the 2-process CPU run goes

@@ -1,4 +1,4 @@
-"""Kill a `lab.train.fit` run with SIGKILL while it is writing a checkpoint, resume it, and get bit-identical
+"""Kill a `lab.core.train.fit` run with SIGKILL while it is writing a checkpoint, resume it, and get bit-identical
 weights to an uninterrupted run; no checkpoint folder is ever left half-written.
 
 The worker (tests/_train_worker.py) trains a small MLP *with dropout* (so the restored RNG state matters) with a
