@@ -6,6 +6,11 @@ hub:            ## set up, then serve the demo hub on http://127.0.0.1:$(PORT)
 	@scripts/setup.sh
 	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-1} .venv/bin/python -m apps.hub --port $(PORT)
 
+.PHONY: demo-models
+demo-models:    ## set up, then retrain the demos' default models into models/ (fp16 + record.json; minutes on a CPU)
+	@scripts/setup.sh
+	HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-1} LAB_PROGRESS=0 .venv/bin/python scripts/make_demo_models.py
+
 test:           ## set up, then hygiene checks, nbdev_test and pytest tests/
 	@scripts/test.sh
 
@@ -24,3 +29,12 @@ baselines:      ## re-record the papermill regression baselines (deliberate: rev
 readme:         ## regenerate README.md from nbs/index.ipynb
 	@scripts/setup.sh
 	.venv/bin/python -m lab.core.regress readme
+
+.PHONY: new-paper remove-paper
+new-paper:      ## add a paper: nbs/papers/$(P)/ from nbs/papers/_template/, exported (make new-paper P=name)
+	@scripts/setup.sh
+	.venv/bin/python scripts/new_paper.py "$(P)"
+
+remove-paper:   ## remove nbs/papers/$(P)/ and lab/papers/$(P)/ again, re-exported (make remove-paper P=name)
+	@scripts/setup.sh
+	.venv/bin/python scripts/new_paper.py --remove "$(P)"

@@ -2,61 +2,34 @@
 
     python -m apps.hub [--host 127.0.0.1] [--port 7860] [--share] [--concurrency 2]     (or `make hub`)
 
-Each demo is a module in `apps/` exposing `TITLE: str` and `build() -> None`, which creates its components
-inside the current `gr.Tab`. A demo module that does not exist yet gets a placeholder tab saying which notebook
-and issue will fill it; one that fails to import or build gets a tab showing the error (and it is logged), so
-one broken demo never takes the hub down. The hub binds 127.0.0.1 unless `--host` says otherwise, opens a public
-link only with `--share`, sends no analytics, and queues requests with a concurrency limit. `GET /` answers 200
-once it is up; the API endpoints `/health` and `/about` let tests drive it through `gradio_client`.
+The tabs come from `apps.common.discover()`: every module in `apps/` that defines `DEMO = Demo(...)` (no central
+list). A demo module that fails to import or build gets a tab showing the error (and it is logged), so one broken
+demo never takes the hub down. The demos' default models ship in `models/` (`make demo-models`), so a fresh clone
+answers without training anything. The hub binds 127.0.0.1 unless `--host` says otherwise, opens a public link only
+with `--share`, sends no analytics, and queues requests with a concurrency limit. `GET /` answers 200 once it is up;
+the API endpoints `/health` (each demo: 'ready', 'no model' or 'error: ...') and `/about` let tests drive it through
+`gradio_client`.
 """
 from __future__ import annotations
 import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, no version check
 
-import argparse, importlib, sys, traceback
-from typing import Callable
+import argparse, sys, threading, time, traceback
 
 import gradio as gr
 
 import lab
+from apps.common import Found, discover
 from lab.core.regress import notebook_summaries, project_root
 
-# The demos, in tab order: the module that implements each, and who fills it in until it exists.
-DEMOS = [
-    dict(module="apps.spans_tab", title="Hallucination spans (RL4HS)",
-         notebooks="nbs/papers/rl4hs/01_tagger.ipynb, nbs/papers/rl4hs/10_rl4hs.ipynb", issue="issue 3 (RL4HS)",
-         what="Paste a source (and question) and a response written from it; the hallucinated spans are highlighted."),
-    dict(module="apps.retrieval_tab", title="Conditional retrieval (FocalLens)",
-         notebooks="nbs/papers/focallens/01_method.ipynb, nbs/papers/focallens/10_focallens.ipynb", issue="issue 4 (FocalLens)",
-         what="Pick a query image and type a condition; the gallery is ranked by conditional similarity."),
-]
 
-
-def load_demo(spec: dict) -> tuple[str, Callable | None, str]:
-    "Import a demo module: `(tab title, build or None, status)`; status is 'ready', 'placeholder' or 'error: ...'."
-    try:
-        mod = importlib.import_module(spec["module"])
-    except ModuleNotFoundError as e:
-        if e.name == spec["module"]: return spec["title"], None, "placeholder"
-        return spec["title"], None, f"error: {type(e).__name__}: {e}"
-    except Exception as e:  # a demo that is there but broken must not take the hub down: show and log it
-        traceback.print_exc()
-        return spec["title"], None, f"error: {type(e).__name__}: {e}"
-    build = getattr(mod, "build", None)
-    if not callable(build): return spec["title"], None, f"error: {spec['module']} has no build() function"
-    return str(getattr(mod, "TITLE", spec["title"])), build, "ready"
-
-
-def placeholder_markdown(spec: dict, status: str) -> str:
-    "What a tab shows while its demo module is missing (or broken)."
-    path = spec["module"].replace(".", "/") + ".py"
-    head = (f"**This demo failed to load** — `{status}` (the traceback is in the hub's log)." if status.startswith("error")
-            else f"**This demo is not built yet.** {spec['issue']} fills it in as `{path}`.")
-    return (f"### {spec['title']}\n\n{head}\n\n{spec['what']}\n\n"
-            f"- Notebooks: {spec['notebooks']} — run them (`make lab`) to train the model the demo loads.\n"
-            f"- The module exposes `TITLE: str` and `build() -> None` (components created inside this tab).\n"
-            f"- Then restart the hub: `make hub` (or `.venv/bin/python -m apps.hub`).")
+def error_markdown(found: Found, status: str) -> str:
+    "What a tab shows when its demo failed to import or build."
+    path = found.module.replace(".", "/") + ".py"
+    about = found.demo.about if found.demo else ""
+    return (f"### {found.title}\n\n**This demo failed to load** — `{status}` (the traceback is in the hub's log).\n\n{about}\n\n"
+            f"- Fix `{path}` (it defines `DEMO = Demo(...)`, see `apps/common.py`), then restart the hub: `make hub`.")
 
 
 def about_markdown(rows: list[dict]) -> str:
@@ -74,30 +47,30 @@ def about_markdown(rows: list[dict]) -> str:
 def build_hub(concurrency: int = 2, # requests each event runs at once (the queue's default_concurrency_limit)
               max_queue: int = 64, # requests waiting before new ones are refused
              ) -> gr.Blocks:
-    "The hub as a `gr.Blocks`: one tab per demo, an About tab, `/health` and `/about` API endpoints, a request queue."
-    status: dict[str, str] = {}
+    "The hub as a `gr.Blocks`: one tab per discovered demo, an About tab, `/health` and `/about` API endpoints, a request queue."
+    states: dict[str, tuple] = {}   # tab title -> (Demo or None, 'ready' | 'error: ...')
     root = project_root()
     rows = notebook_summaries(root / "nbs") if (root / "nbs").is_dir() else []
     with gr.Blocks(title="lab — demo hub", analytics_enabled=False) as hub:
         gr.Markdown("# lab — demo hub\nOne tab per demo; models and logic come from the `lab` package.")
         with gr.Tabs():
-            for spec in DEMOS:
-                title, build, st = load_demo(spec)
-                with gr.Tab(title):
-                    if build is None: gr.Markdown(placeholder_markdown(spec, st))
-                    else:
-                        try: build()
+            for found in discover():
+                with gr.Tab(found.title):
+                    st = f"error: {found.error}" if found.error else "ready"
+                    if found.demo is not None:
+                        try: found.demo.build()
                         except Exception as e:
                             traceback.print_exc()
                             st = f"error: {type(e).__name__}: {e}"
-                            gr.Markdown(placeholder_markdown(spec, st))
-                status[title] = st
+                    if st != "ready": gr.Markdown(error_markdown(found, st))
+                states[found.title] = (found.demo, st)
             with gr.Tab("About"):
                 gr.Markdown(about_markdown(rows))
 
         def health() -> dict:
-            "Liveness and the state of each demo tab."
-            return {"status": "ok", "lab_version": lab.__version__, "demos": dict(status)}
+            "Liveness and the state of each demo tab: 'ready', 'no model' (built, but nothing to answer with) or 'error: ...'."
+            demos = {t: ("no model" if st == "ready" and not demo.ready() else st) for t, (demo, st) in states.items()}
+            return {"status": "ok", "lab_version": lab.__version__, "demos": demos}
 
         def about() -> list:
             "The lab's notebooks: notebook, module, title, summary."
@@ -109,6 +82,19 @@ def build_hub(concurrency: int = 2, # requests each event runs at once (the queu
     return hub
 
 
+def warm_up(found: list[Found]) -> threading.Thread:
+    "Load every demo's model in a background thread, so the first request does not wait for it (each `Demo.warm`)."
+    def run():
+        for f in found:
+            if f.demo is None or f.demo.warm is None or not f.demo.ready(): continue
+            t0 = time.perf_counter()
+            try: f.demo.warm(); print(f"[hub] {f.title}: model loaded in {time.perf_counter() - t0:.1f}s", flush=True)
+            except Exception: traceback.print_exc()   # the tab itself reports a missing model when used
+    t = threading.Thread(target=run, name="warm-up", daemon=True)
+    t.start()
+    return t
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m apps.hub", description="Serve the lab's demo hub.")
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
@@ -117,6 +103,7 @@ def main(argv=None):
     ap.add_argument("--concurrency", type=int, default=2, help="requests each demo runs at once (default 2)")
     a = ap.parse_args(argv)
     hub = build_hub(a.concurrency)
+    warm_up(discover())
     print(f"[hub] serving on http://{a.host}:{a.port} (Ctrl-C stops it)", flush=True)
     hub.launch(server_name=a.host, server_port=a.port, share=a.share, ssr_mode=False, show_error=True, inbrowser=False)
 

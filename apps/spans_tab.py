@@ -2,21 +2,24 @@
 
 Paste a source (and, for QA, a question) and a response written from it; the response comes back with its
 hallucinated spans highlighted, and a table gives each span's offsets and score. Detectors: the supervised MiniLM
-tagger, the CAPO-trained MiniLM tagger, and the generative SmolLM2 policy (its reasoning is shown; on a CPU it takes
-tens of seconds, so its output is capped at --max-new-tokens). UI only: input checks, detectors and highlighting
-live in `lab.papers.rl4hs.detect` (nbs/papers/rl4hs/20_demo.ipynb); the checkpoints come from nbs/papers/rl4hs/10_rl4hs.ipynb and
-nbs/papers/rl4hs/11_rl4hs_generative.ipynb. When the supervised tagger is missing the tab offers a quick training run.
+tagger (the default: a trained one ships in models/rl4hs/, `make demo-models`), the CAPO-trained MiniLM tagger, and the
+generative SmolLM2 policy (its reasoning is shown; on a CPU it takes tens of seconds, so its output is capped at
+MAX_NEW_TOKENS). UI only: input checks, detectors, the shipped model and highlighting live in `lab.papers.rl4hs.detect`
+(nbs/papers/rl4hs/20_demo.ipynb); the other checkpoints come from nbs/papers/rl4hs/10_rl4hs.ipynb and
+nbs/papers/rl4hs/11_rl4hs_generative.ipynb. The Train button retrains a quick supervised tagger, which then replaces
+the shipped one.
 """
 from __future__ import annotations
-import logging, threading
+import logging, re
 
 import gradio as gr
 
-from lab.papers.rl4hs.detect import (DETECTORS, HOW_TO_MAKE, DetectError, available_detectors, detect, highlight, quick_train)
+from apps.common import Demo, Scaffold, warning
+from lab.papers.rl4hs.detect import (DETECTORS, DetectError, available_detectors, describe_detector, detect, highlight, load_detector,
+                                     quick_train)
 
 TITLE = "Hallucination spans (RL4HS)"
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
 LABELS = {"sft": "Supervised tagger (MiniLM, LettuceDetect-style)", "capo": "CAPO tagger (MiniLM, GRPO + CAPO)",
           "generative": "Generative policy (SmolLM2, shows its reasoning; slow on CPU)"}
 CHOICES = [(LABELS[d], d) for d in DETECTORS]
@@ -25,68 +28,59 @@ N_EXAMPLES = 6
 
 
 def examples() -> list[list]:
-    "A few test-split responses of the span benchmark: [source, question, response, detector] rows (empty if unavailable)."
+    "A few test-split responses of the span benchmark, hallucinated ones first: [source, question, response, detector] rows."
     try:
         from lab.families.spans.bench import load_spanbench
         test = load_spanbench()["test"]
     except Exception as e:                      # the demo works without the benchmark; it just has no examples
         log.warning("no benchmark examples: %s", e); return []
     picked, seen = [], set()
-    for e in test:                              # one clean and one hallucinated response per task type
-        key = (e.task_type, bool(e.spans))
-        if key in seen: continue
-        seen.add(key); picked.append([e.reference, e.question or "", e.response, "sft"])
-        if len(picked) >= N_EXAMPLES: break
-    return picked
+    for hallucinated in (True, False):          # one hallucinated response per task type, then one clean one
+        for e in test:
+            key = (e.task_type, bool(e.spans))
+            if bool(e.spans) != hallucinated or key in seen: continue
+            seen.add(key); picked.append([e.reference, e.question or "", e.response, "sft"])
+    return picked[:N_EXAMPLES]
 
 
 def status_markdown() -> str:
-    "Which detectors are ready, and how to make the missing ones."
-    have = available_detectors()
-    lines = [f"- {LABELS[d]}: " + ("**ready**" if have[d] else f"**missing** — {HOW_TO_MAKE[d]}") for d in DETECTORS]
-    return "\n".join(lines)
+    "Which model each detector uses (shipped default, trained here, or missing and how to make it)."
+    return "\n".join(f"- {LABELS[d]}: {describe_detector(d)}" for d in DETECTORS)
 
 
 def _fail(msg: str):
-    return [(msg, "error")], [], "", f"**⚠️ {msg}**"
+    return [(msg, "error")], [], "", warning(msg)
 
 
-def run_detect(source, question, response, detector):
-    "Highlighted response, span table, reasoning and a status line; every problem becomes a message, never an exception."
-    try:
-        with _lock:                              # one model call at a time (CPU)
-            det = detect(source, response, question or None, detector or "sft", max_new_tokens=MAX_NEW_TOKENS)
-    except DetectError as e:
-        return _fail(str(e))
-    except Exception as e:                       # last resort: log the traceback, show one line
-        log.exception("span detection failed")
-        return _fail(f"unexpected error: {type(e).__name__}: {e}")
+def _detect(source, question, response, detector):
+    det = detect(source, response, question or None, detector or "sft", max_new_tokens=MAX_NEW_TOKENS)
     rows = [[s["start"], s["end"], s["text"], round(s["score"], 3)] for s in det.spans]
-    n = len(det.spans)
-    msg = (f"**{n} hallucinated span{'s' * (n != 1)}** found by {LABELS.get(det.detector, det.detector)} in {det.seconds:.2f} s."
-           if n else f"**No hallucinated span** found by {LABELS.get(det.detector, det.detector)} ({det.seconds:.2f} s).")
+    n, by = len(det.spans), LABELS.get(det.detector, det.detector)
+    msg = (f"**{n} hallucinated span{'s' * (n != 1)}** found by {by} in {det.seconds:.2f} s." if n
+           else f"**No hallucinated span** found by {by} ({det.seconds:.2f} s).")
     if det.warnings: msg += "\n\n" + "\n".join(f"- note: {w}" for w in det.warnings)
     return highlight(response, det.spans), rows, det.reasoning or "", msg
 
 
-def train_now(progress=gr.Progress()):
-    "Train the quick supervised tagger (minutes on a CPU) and report where it was saved."
-    try:
-        with _lock:
-            path = quick_train("sft", on_progress=lambda f, m: progress(f, desc=m))
-        return f"Saved a quick supervised tagger to `{path}`.\n\n" + status_markdown()
-    except DetectError as e:
-        return f"**⚠️ {e}**\n\n" + status_markdown()
-    except Exception as e:
-        log.exception("quick training failed")
-        return f"**⚠️ quick training failed: {type(e).__name__}: {e}**\n\n" + status_markdown()
+def _train(on_progress) -> str:
+    return f"Saved a quick supervised tagger to `{quick_train('sft', on_progress=on_progress)}`; it replaces the shipped one."
+
+
+TAB = Scaffold("span detection", status_markdown, _train, "Retrain a quick supervised tagger (~3 min)")
+run_detect = TAB.guarded(_detect, _fail, expected=(DetectError,))
+run_detect.__doc__ = "Highlighted response, span table, reasoning and a status line; every problem becomes a message, never an exception."
+
+
+def warm() -> None:
+    "Load the default detector (the hub calls this at start-up)."
+    with TAB.lock: load_detector("sft")
 
 
 def build() -> None:
     "The tab's components (inside the current gr.Tab / gr.Blocks)."
     gr.Markdown("Paste a **source** (an article, passages, or a JSON record), an optional **question**, and a **response** "
                 "written from the source. The detector marks the characters of the response that the source does not support.")
-    status = gr.Markdown(status_markdown())
+    TAB.status_block(elem_id="spans_status")
     with gr.Row():
         with gr.Column():
             source = gr.Textbox(label="Source", lines=8, max_lines=20, placeholder="The document / passages / JSON record", elem_id="spans_source")
@@ -95,7 +89,7 @@ def build() -> None:
             detector = gr.Dropdown(CHOICES, value="sft", label="Detector", elem_id="spans_detector")
             with gr.Row():
                 go = gr.Button("Detect", variant="primary", elem_id="spans_detect")
-                train = gr.Button("Train a quick supervised tagger (~3 min)", visible=not available_detectors()["sft"])
+                TAB.train_button(elem_id="spans_train")
         with gr.Column():
             info = gr.Markdown(elem_id="spans_info")
             out = gr.HighlightedText(label="Response with hallucinated spans", combine_adjacent=True,
@@ -104,9 +98,61 @@ def build() -> None:
                                  label="Spans (end-exclusive character offsets)", interactive=False, elem_id="spans_table")
             reasoning = gr.Textbox(label="Reasoning / raw output (generative policy)", lines=6, interactive=False, elem_id="spans_reasoning")
     ex = examples()
-    if ex: gr.Examples(ex, [source, question, response, detector], label="Examples from the span benchmark (test split)", elem_id="spans_examples")
+    if ex: gr.Examples(ex, [source, question, response, detector], label="Examples from the span benchmark (test split; hallucinated first)",
+                       elem_id="spans_examples")
     go.click(run_detect, [source, question, response, detector], [out, table, reasoning, info], api_name="detect")
-    train.click(train_now, None, status, api_name="train").then(lambda: gr.update(visible=not available_detectors()["sft"]), None, train, api_name=False)
+
+
+# ---- how checks drive this demo (tests/test_hub.py, tests/test_browser.py, scripts/screenshot_hub.py) ----
+
+def api_check(client) -> str:
+    "A hallucinated benchmark example through /detect: at least one span, each span's text at its offsets."
+    src, q, resp, _ = examples()[0]
+    hl, table, reasoning, info = client.predict(src, q, resp, "sft", api_name="/detect")
+    assert "⚠️" not in info and table["data"], info
+    for start, end, text, score in table["data"]: assert resp[int(start):int(end)] == text
+    return f"{len(table['data'])} span(s): {info.splitlines()[0]}"
+
+
+def _squash(s: str) -> str: return re.sub(r"\s+", "", s)   # HighlightedText puts spaces between its tokens
+
+
+def browser_highlight(page, panel, timeout_ms: int = 150_000) -> str:
+    "Load the first (hallucinated) benchmark example, press Detect: the response comes back with a highlighted span."
+    from playwright.sync_api import expect
+    panel.locator("#spans_examples tbody tr").first.click()
+    response = panel.locator("#spans_response textarea")
+    expect(response).not_to_have_value("", timeout=30_000)
+    text = response.input_value()
+    panel.locator("#spans_detect").click()
+    field = panel.locator("#spans_output .textfield")
+    expect(field).to_be_visible(timeout=timeout_ms)
+    expect(panel.locator("#spans_info")).to_contain_text("found by", timeout=timeout_ms)
+    rendered = field.inner_text()
+    assert _squash(text) in _squash(rendered), (text, rendered)
+    marked = field.locator(".token.highlighted").all_inner_texts()
+    assert marked, f"no highlighted span: {panel.locator('#spans_info').inner_text()}"
+    assert all(_squash(t) in _squash(text) for t in marked), marked
+    return f"{len(marked)} highlighted token group(s), e.g. {marked[0]!r}"
+
+
+def browser_empty_response(page, panel, timeout_ms: int = 60_000) -> str:
+    "An empty response: a readable message, no stack trace."
+    panel.locator("#spans_source textarea").fill("The Eiffel Tower is in Paris.")
+    panel.locator("#spans_response textarea").fill("")
+    panel.locator("#spans_detect").click()
+    from playwright.sync_api import expect
+    expect(panel.locator("#spans_info")).to_contain_text("Response is empty", timeout=timeout_ms)
+    text = panel.inner_text()
+    assert "Traceback" not in text, text[:2000]
+    return "message shown"
+
+
+DEMO = Demo(TITLE, build, order=10,
+            about="Paste a source and a response written from it; the hallucinated spans are highlighted "
+                  "(nbs/papers/rl4hs/20_demo.ipynb; models: nbs/papers/rl4hs/10_rl4hs.ipynb, `make demo-models`).",
+            ready=lambda: available_detectors()["sft"], warm=warm, api_check=api_check,
+            browser={"highlights a hallucinated example": browser_highlight, "empty response": browser_empty_response})
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@
     .venv/bin/python scripts/screenshot_hub.py --url http://127.0.0.1:7860/ --run --out /tmp/shots
 
 Without `--url` it starts `python -m apps.hub` on a free local port (HF_HUB_OFFLINE=1, no analytics) and stops it
-afterwards. With `--run` it also loads each demo tab's first example (if the tab has a gr.Examples with an elem_id ending in
-`_examples`), presses its primary button and waits for the result before the screenshot. PNGs go to `--out` (default `artifacts/screenshots/`), named `NN_<tab>.png`.
+afterwards. The demos come from `apps.common.discover()` (no list here): with `--run`, each demo tab is first driven
+by its own browser checks (`Demo.browser`: e.g. load a benchmark example and press Detect), and one PNG is taken after
+each check. PNGs go to `--out` (default `artifacts/screenshots/`), named `NN_<tab>[__<check>].png`.
 
 Chromium is driven with the PyPI `playwright` package pointed at the system binary (`--chromium`, default
 /usr/bin/chromium: `apt-get install chromium`); never `playwright install`, which downloads its own browser.
-tests/test_browser.py imports `launch_chromium`, `start_hub` and `stop_hub` from here.
+tests/test_browser.py imports `launch_chromium`, `start_hub`, `stop_hub`, `open_hub` and `open_tab` from here.
 """
 from __future__ import annotations
 import argparse, os, re, signal, socket, subprocess, sys, tempfile, time, urllib.request
@@ -99,37 +100,42 @@ def open_hub(ctx, url: str, timeout_ms: int = 60_000):
     return page
 
 
-def wait_idle(page, timeout_ms: int = 120_000):
-    "Wait until no Gradio event is pending or running (no visible 'processing'/queue indicator in the page)."
-    page.wait_for_function("""() => ![...document.querySelectorAll('[data-testid="status-tracker"]')]
-        .some(e => e.offsetParent !== null && !e.classList.contains('hide') && /processing|queue|\\d+\\.\\ds/.test(e.innerText))""",
-                           timeout=timeout_ms)
+def open_tab(page, title: str, timeout_ms: int = 30_000):
+    "Click the tab `title`; its visible panel."
+    page.get_by_role("tab", name=title, exact=True).click()
+    panel = page.get_by_role("tabpanel").filter(visible=True).last
+    panel.wait_for(timeout=timeout_ms)
+    return panel
+
+
+def discovered_demos() -> list:
+    "The hub's demos, as `apps.common.discover()` finds them (imported from this checkout)."
+    sys.path.insert(0, str(ROOT))
+    from apps.common import discover
+    return discover()
 
 
 def screenshot_tabs(url: str, out: Path, run: bool = False, timeout_s: float = 180) -> list[Path]:
-    "One full-page PNG per tab of the hub at `url` into `out`; with `run`, press each tab's primary button first."
+    "One full-page PNG per tab of the hub at `url` into `out`; with `run`, one per demo browser check, after running it."
     out.mkdir(parents=True, exist_ok=True)
+    demos = {f.title: f.demo for f in discovered_demos() if f.demo is not None} if run else {}
     shots = []
     with launch_chromium() as ctx:
         page = open_hub(ctx, url)
         titles = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
         for i, title in enumerate(titles):
-            page.get_by_role("tab", name=title, exact=True).click()
-            panel = page.get_by_role("tabpanel").filter(visible=True).last
-            if run:
-                examples = panel.locator("[id$='_examples'] tbody tr")   # a tab's gr.Examples (elem_id "<tab>_examples")
-                if examples.count():
-                    examples.first.click(); page.wait_for_timeout(1000)   # fill the inputs with the first example
-                buttons = panel.locator("button.primary").filter(visible=True)
-                if buttons.count():
-                    buttons.first.click()
-                    page.wait_for_timeout(500)
-                    try: wait_idle(page, int(timeout_s * 1000))
-                    except Exception as e: print(f"[screenshot] {title}: still busy after {timeout_s:.0f}s ({type(e).__name__})")
-            page.wait_for_timeout(500)
-            path = out / f"{i:02d}_{slug(title)}.png"
-            page.screenshot(path=str(path), full_page=True)
-            shots.append(path); print(f"[screenshot] {title} -> {path}")
+            checks = demos[title].browser if title in demos else {}
+            for name, check in (checks.items() or [(None, None)]):
+                if check is not None: page.close(); page = open_hub(ctx, url)   # a fresh page: no state or toasts from the last check
+                page.set_default_timeout(int(timeout_s * 1000))
+                panel = open_tab(page, title)
+                if check is not None:
+                    try: print(f"[screenshot] {title} / {name}: {check(page, panel)}")
+                    except Exception as e: print(f"[screenshot] {title} / {name}: FAILED {type(e).__name__}: {str(e)[:300]}")
+                page.wait_for_timeout(500)
+                path = out / (f"{i:02d}_{slug(title)}" + (f"__{slug(name)}" if name else "") + ".png")
+                page.screenshot(path=str(path), full_page=True)
+                shots.append(path); print(f"[screenshot] {title} -> {path}")
     return shots
 
 
@@ -138,7 +144,7 @@ def main(argv=None) -> int:
     ap.add_argument("--url", help="a running hub (default: start one on a free port and stop it afterwards)")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("LAB_ARTIFACTS_DIR", ROOT / "artifacts")) / "screenshots",
                     help="folder for the PNGs (default: artifacts/screenshots, or $LAB_ARTIFACTS_DIR/screenshots)")
-    ap.add_argument("--run", action="store_true", help="press each tab's primary button before the screenshot")
+    ap.add_argument("--run", action="store_true", help="drive each demo with its browser checks before the screenshots")
     ap.add_argument("--timeout", type=float, default=180, help="seconds to wait for the hub to start / a demo to answer")
     a = ap.parse_args(argv)
     if a.url: screenshot_tabs(a.url, a.out, a.run, a.timeout); return 0

@@ -1,6 +1,8 @@
 """The conditional-retrieval tab (apps/retrieval_tab.py): its functions called directly, and the same through
 gradio_client against a Blocks holding just this tab on a free local port. Models are tiny ones trained in a
-temporary artifacts dir (seconds), so this tests the plumbing and the input checks, not retrieval quality."""
+temporary artifacts dir (seconds; a checkpoint trained here wins over the shipped one), so this tests the plumbing and
+the input checks, not retrieval quality; the shipped models are checked in tests/test_demo_models.py, test_hub.py and
+test_browser.py, and here only for the fallback when nothing was trained."""
 import os, socket
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -87,11 +89,29 @@ def test_direct_bad_inputs(tab, files):
 
 
 def test_missing_checkpoints_message(tab, tmp_path, monkeypatch):
+    "Nothing trained here and no shipped models: the status and the search say how to make them."
+    import lab.papers.focallens.experiment as X
+    monkeypatch.setenv("LAB_ARTIFACTS_DIR", str(tmp_path))
+    monkeypatch.setattr(X, "shipped_dir", lambda: tmp_path / "no-shipped-models")
+    tab.reset()
+    try:
+        assert not tab.models_ready() and "Train now" in tab.status_markdown() and "make demo-models" in tab.status_markdown()
+        _bad(tab.run_search(None, tab.sample_names()[0], "color", 3, True), "No trained models", "lab.papers.focallens.experiment train")
+    finally:
+        monkeypatch.undo(); tab.reset()
+
+
+def test_shipped_models_when_nothing_trained(tab, tmp_path, monkeypatch):
+    "An empty artifacts dir (a fresh clone): the shipped models in models/focallens are used, and the status says so."
+    from lab.papers.focallens.experiment import shipped_dir
+    if not (shipped_dir() / "focallens.safetensors").exists(): pytest.fail("models/focallens is missing: run `make demo-models`")
     monkeypatch.setenv("LAB_ARTIFACTS_DIR", str(tmp_path))
     tab.reset()
     try:
-        assert not tab.models_ready() and "Train now" in tab.status_markdown()
-        _bad(tab.run_search(None, tab.sample_names()[0], "color", 3, True), "No trained models", "lab.papers.focallens.experiment train")
+        assert tab.models_ready() and "shipped defaults" in tab.status_markdown() and "models/focallens" in tab.status_markdown()
+        q, md, focal, base = tab.run_search(None, tab.sample_names()[0], "What color is the largest object?", 4, True)
+        assert len(focal) == 4 and "⚠️" not in md
+        assert tab.get_search().source == (shipped_dir(), "shipped")
     finally:
         monkeypatch.undo(); tab.reset()
 

