@@ -1,4 +1,4 @@
-"""TRL as a test oracle for lab.papers.rl4hs.grpo.
+"""TRL as a test oracle for lab.families.rl.policy (and the RL4HS reward and CAPO in lab.papers.rl4hs.grpo).
 
 On one fixed batch (a tiny random char-level Llama built from a config, fixed prompts and completions, rewards
 from our span reward called *by TRL*), TRL 1.16's GRPOTrainer computes advantages, per-token log-probs and its loss;
@@ -20,8 +20,8 @@ import torch
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
 
-from lab.papers.rl4hs.grpo import (capo_class, capo_scale, clipped_policy_loss, completion_logprobs, group_advantages,
-                            score_completions, span_reward_fn, tiny_causal_lm)
+from lab.families.rl.policy import clipped_policy_loss, completion_logprobs, group_advantages, tiny_causal_lm
+from lab.papers.rl4hs.grpo import capo_class, capo_scale, score_completions, span_reward_fn
 
 RESP = "The tower is 330 m tall and was built in 1999 by Eiffel."
 GOLD = [(13, 18), (41, 45)]  # "330 m", "1999"

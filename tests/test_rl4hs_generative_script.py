@@ -18,7 +18,7 @@ def _env(tmp):
 
 
 def test_script_one_step(tmp_path):
-    from lab.papers.rl4hs.grpo import tiny_causal_lm
+    from lab.families.rl.policy import tiny_causal_lm
     from lab.papers.rl4hs.generative import load_policy
     model, tok = tiny_causal_lm(seed=0)
     model_dir = tmp_path / "tiny"

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ...core.base import atomic_write, repo_root
-from .spans import Span, merge_spans
+from .spans import Span, check_span, merge_spans
 
 # %% auto #0
 __all__ = ['TASK_TYPES', 'LABEL_TYPES', 'QUALITIES', 'SPLITS', 'RESPONSE_FIELDS', 'SOURCE_FIELDS', 'LABEL_FIELDS',
-           'LABEL_OPTIONAL', 'DEV_TASK_ORDER', 'RAGTruthError', 'Example', 'iter_jsonl', 'validate_source',
-           'validate_response', 'dev_source_ids', 'LoadReport', 'RAGTruth', 'reference_text', 'load_ragtruth',
-           'build_prompt', 'hallucination_target', 'write_ragtruth', 'to_records']
+           'LABEL_OPTIONAL', 'DEV_TASK_ORDER', 'GOLD_FIELDS', 'RAGTruthError', 'Example', 'iter_jsonl',
+           'validate_source', 'validate_response', 'dev_source_ids', 'LoadReport', 'RAGTruth', 'reference_text',
+           'load_ragtruth', 'get_field', 'has_gold_spans', 'gold_spans', 'build_prompt', 'hallucination_target',
+           'write_ragtruth', 'to_records']
 
 # %% ../../../nbs/families/spans/01_ragtruth.ipynb #dd26125c
 TASK_TYPES = ("Summary", "QA", "Data2txt")
@@ -276,6 +277,33 @@ def load_ragtruth(path: Path | str, # folder with response.jsonl and source_info
     rep.kept = {k: dict(Counter(e.task_type for e in v)) for k, v in out.items()}
     return RAGTruth(out, rep)
 
+# %% ../../../nbs/families/spans/01_ragtruth.ipynb #d6cb567e
+GOLD_FIELDS = ("gold_spans", "spans", "labels")  # training rows, `Example` / span lists, RAGTruth label dicts
+
+def get_field(x, # a mapping (dict, JSON record) or an object (e.g. an `Example`)
+              k: str, # field name
+              d=None, # returned when the field is missing
+             ):
+    "`x[k]` for a mapping, `x.k` for an object; `d` when the field is missing."
+    return x.get(k, d) if isinstance(x, Mapping) else getattr(x, k, d)
+
+def has_gold_spans(x) -> bool:
+    "Whether a row or example carries gold spans in one of `GOLD_FIELDS`."
+    return any(get_field(x, k) is not None for k in GOLD_FIELDS)
+
+def gold_spans(x, # a row (`gold_spans`), an `Example` (`spans`) or a RAGTruth-like record (`labels` [{start, end, ...}])
+               merge: bool = True, # sorted, overlaps merged (`merge_spans`); False: as given, each validated (`check_span`)
+               missing_ok: bool = False, # return [] when no field holds gold spans (else KeyError)
+              ) -> list[Span]:
+    "The gold (start, end) spans of a row or example, from the first of `GOLD_FIELDS` that is set."
+    for k in GOLD_FIELDS:
+        v = get_field(x, k)
+        if v is None: continue
+        spans = [(l["start"], l["end"]) for l in v] if k == "labels" else v
+        return merge_spans(spans) if merge else [check_span(s, "gold span") for s in spans]
+    if missing_ok: return []
+    raise KeyError(f"no gold spans: the example has none of the fields {GOLD_FIELDS} (pass missing_ok=True to read it as unlabelled)")
+
 # %% ../../../nbs/families/spans/01_ragtruth.ipynb #32d5c574
 _INPUTS = {
     "Summary": ("Below is the original document:\n{reference}\n\nBelow is a summary of the document:\n{response}\n\n", "summary", "original document"),
@@ -294,17 +322,15 @@ _JSON = (" the labeled hallucinated spans into a JSON dict, with a key \"halluci
          "leave the value as an empty list as following: {{\"hallucination list\": []}}.")
 _NOCOT_END = "\nOutput only the JSON dict, with no other text."
 
-def _get(x, k, d=None): return x.get(k, d) if isinstance(x, Mapping) else getattr(x, k, d)
-
 def build_prompt(example, # an `Example`, or a mapping with task_type, reference (or source_text), response and (QA) question
                  cot: bool = True, # ask for '## Step i' reasoning before the JSON (RL4HS) or only the JSON
                 ) -> str:
     "The RL4HS detection prompt for one response: source and response, task description, then the output format."
-    tt = _get(example, "task_type")
+    tt = get_field(example, "task_type")
     if tt not in _INPUTS: raise ValueError(f"task_type {tt!r}: expected one of {TASK_TYPES}")
-    ref = _get(example, "reference", None)
-    if ref is None: ref = _get(example, "source_text", None)
-    resp, q = _get(example, "response"), _get(example, "question")
+    ref = get_field(example, "reference", None)
+    if ref is None: ref = get_field(example, "source_text", None)
+    resp, q = get_field(example, "response"), get_field(example, "question")
     if not isinstance(ref, str) or not isinstance(resp, str): raise ValueError("build_prompt needs string 'reference' (or 'source_text') and 'response'")
     if tt == "QA" and not isinstance(q, str): raise ValueError("a QA prompt needs the 'question'")
     head, out, src = _INPUTS[tt]
@@ -314,8 +340,8 @@ def build_prompt(example, # an `Example`, or a mapping with task_type, reference
 def hallucination_target(example, # an `Example` (or anything with .labels / .response)
                         ) -> str:
     "RAGTruth's baseline target: `{\"hallucination list\": [span texts sorted by start]}` as JSON (texts cut from the response)."
-    labels = sorted(_get(example, "labels") or [], key=lambda l: (l["start"], l["end"]))
-    resp = _get(example, "response")
+    labels = sorted(get_field(example, "labels") or [], key=lambda l: (l["start"], l["end"]))
+    resp = get_field(example, "response")
     return json.dumps({"hallucination list": [resp[l["start"]:l["end"]] for l in labels]}, ensure_ascii=False)
 
 # %% ../../../nbs/families/spans/01_ragtruth.ipynb #f22c4fff

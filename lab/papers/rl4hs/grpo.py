@@ -4,7 +4,7 @@
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #16538e51
 from __future__ import annotations
-import ast, copy, json, logging, math, re, string
+import ast, copy, json, logging, math, re
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -13,31 +13,17 @@ from torch import Tensor
 
 from ...core.base import Config, exists, default, seed_everything, progress
 from ...families.spans.spans import Span, check_span, locate_spans, span_reward, prf
+from ...families.spans.ragtruth import get_field, gold_spans, has_gold_spans
+# the generic RL pieces (also importable from here, as before the move to the family)
+from ...families.rl.policy import (AGGS, group_advantages, k3_kl, clipped_policy_loss, Rollout, format_prompts, eos_ids,
+                                    completion_mask, sample_groups, selective_log_softmax, completion_logprobs, tiny_causal_lm)
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['CAPO_CLASSES', 'AGGS', 'group_advantages', 'capo_class', 'capo_scale', 'k3_kl', 'clipped_policy_loss', 'ParseResult',
-           'parse_hallucination_list', 'Scored', 'completion_text', 'score_completions', 'span_reward_fn', 'GRPOConfig',
-           'Rollout', 'format_prompts', 'eos_ids', 'completion_mask', 'sample_groups', 'selective_log_softmax',
-           'completion_logprobs', 'tiny_causal_lm', 'has_gold', 'gold_of', 'GRPOLoss', 'apply_lora', 'make_rows',
-           'collate_rows', 'train_grpo', 'Predictions', 'decoding_of', 'evaluate_generative']
-
-# %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #f913a9d0
-def group_advantages(rewards: Tensor, # (B, G) rewards: one row per prompt, one column per sampled completion
-                     eps: float = 1e-4, # added to the group std before dividing (TRL's 1e-4)
-                     scale: str = "std", # "std": (r - mean) / (std + eps) as in GRPO; "none": r - mean (Dr. GRPO)
-                    ) -> Tensor: # (B, G) float advantages
-    "GRPO advantages: each reward minus its group mean, divided by the group's unbiased std; zero-std groups get 0."
-    if rewards.dim() != 2: raise ValueError(f"rewards must be (B, G), got shape {tuple(rewards.shape)}")
-    if scale not in ("std", "none"): raise ValueError(f"scale must be 'std' or 'none', got {scale!r}")
-    r = rewards.float()
-    if not torch.isfinite(r).all(): raise ValueError("rewards contain NaN or inf; a reward function must return finite floats")
-    adv = r - r.mean(dim=1, keepdim=True)                                     # (B, G)
-    std = r.std(dim=1, keepdim=True) if r.shape[1] > 1 else torch.zeros_like(r[:, :1])  # (B, 1), unbiased
-    zero = std < 1e-6                                                         # all samples scored (numerically) the same
-    if scale == "none": return adv.masked_fill(zero, 0.0)
-    return torch.where(zero, torch.zeros_like(adv), adv / (std + eps))
+__all__ = ['CAPO_CLASSES', 'has_gold', 'capo_class', 'capo_scale', 'ParseResult', 'parse_hallucination_list', 'Scored',
+           'completion_text', 'score_completions', 'span_reward_fn', 'GRPOConfig', 'gold_of', 'GRPOLoss', 'apply_lora',
+           'make_rows', 'collate_rows', 'train_grpo', 'Predictions', 'decoding_of', 'evaluate_generative']
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #be3a073c
 CAPO_CLASSES = ("gold", "pred")
@@ -64,60 +50,6 @@ def capo_scale(adv: Tensor, # (B, G) advantages from `group_advantages`
     nonhallu = torch.as_tensor(nonhallu, dtype=torch.bool, device=adv.device)
     if nonhallu.shape != adv.shape: raise ValueError(f"nonhallu {tuple(nonhallu.shape)} must match adv {tuple(adv.shape)}")
     return torch.where(nonhallu, adv * alpha, adv)
-
-# %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #8975a71c
-AGGS = ("token-mean", "seq-mean")
-
-def k3_kl(logp: Tensor, # (N, T) log-probs of the sampled tokens under the policy
-          ref_logp: Tensor, # (N, T) the same under the reference policy
-         ) -> Tensor: # (N, T) per-token KL(policy || ref) estimate, >= 0
-    "Schulman's k3 estimator of KL(π‖π_ref) per token: exp(ref − logp) − (ref − logp) − 1."
-    d = ref_logp - logp
-    return torch.exp(d) - d - 1
-
-def _masked_mean(x: Tensor, m: Tensor) -> Tensor: return (x * m).sum() / m.sum().clamp(min=1.0)
-
-def _aggregate(per_tok: Tensor, m: Tensor, agg: str) -> Tensor:
-    if agg == "token-mean": return (per_tok * m).sum() / m.sum().clamp(min=1.0)
-    if agg == "seq-mean": return ((per_tok * m).sum(-1) / m.sum(-1).clamp(min=1.0)).mean()
-    raise ValueError(f"agg must be one of {AGGS}, got {agg!r}")
-
-def clipped_policy_loss(logp: Tensor, # (N, T) log-probs of the sampled completion tokens, with grad
-                        old_logp: Tensor, # (N, T) the same under the sampling policy (no grad)
-                        adv: Tensor, # (N,) or (N, 1) per-completion advantages, or (N, T) per-token
-                        mask: Tensor, # (N, T) 1 for completion tokens that count, 0 for padding
-                        clip_low: float = 0.2, # ε_low: ratio floor 1 - ε_low (PPO/GRPO)
-                        clip_high: float = 0.28, # ε_high: ratio ceiling 1 + ε_high (DAPO clip-higher; RL4HS §4)
-                        agg: str = "token-mean", # "token-mean" (DAPO, TRL "bnpo") or "seq-mean" (GRPO, TRL "grpo")
-                        ref_logp: Tensor | None = None, # (N, T) reference log-probs, needed when beta > 0
-                        beta: float = 0.0, # weight of the k3 KL to the reference (RL4HS gives none: 0)
-                        kl_ratio: bool = True, # multiply the KL by the (differentiable) ratio: unbiased reverse-KL gradient (TRL default)
-                       ) -> dict[str, Tensor]:
-    "PPO-style clipped surrogate with asymmetric clipping; returns `loss` and its named parts and diagnostics."
-    if logp.shape != old_logp.shape or logp.shape != mask.shape:
-        raise ValueError(f"logp {tuple(logp.shape)}, old_logp {tuple(old_logp.shape)} and mask {tuple(mask.shape)} must have the same (N, T) shape")
-    if agg not in AGGS: raise ValueError(f"agg must be one of {AGGS}, got {agg!r}")
-    if adv.dim() == 1: adv = adv[:, None]                                        # (N, 1)
-    m = mask.to(logp.dtype)
-    ratio = torch.exp(logp - old_logp.detach())                                  # (N, T)
-    clipped = ratio.clamp(1 - clip_low, 1 + clip_high)
-    pg = -torch.min(ratio * adv, clipped * adv)                                  # (N, T)
-    policy_loss = _aggregate(pg, m, agg)
-    out = {"loss": policy_loss, "policy_loss": policy_loss.detach()}
-    if beta != 0.0:
-        if ref_logp is None: raise ValueError("beta > 0 needs ref_logp (the reference policy's log-probs)")
-        kl = k3_kl(logp, ref_logp.detach())
-        if kl_ratio: kl = kl * ratio                                             # value unchanged on-policy, gradient is not
-        out["loss"] = _aggregate(pg + beta * kl, m, agg)                         # same order of operations as TRL
-        out["kl"] = _masked_mean(kl, m).detach()
-    with torch.no_grad():
-        lo, hi = (ratio < 1 - clip_low) & (adv < 0), (ratio > 1 + clip_high) & (adv > 0)
-        big = torch.finfo(ratio.dtype).max
-        out.update(clip_frac=_masked_mean((lo | hi).to(m.dtype), m), clip_low_frac=_masked_mean(lo.to(m.dtype), m),
-                   clip_high_frac=_masked_mean(hi.to(m.dtype), m), ratio_mean=_masked_mean(ratio, m),
-                   ratio_min=torch.where(m > 0, ratio, torch.full_like(ratio, big)).min(),
-                   ratio_max=torch.where(m > 0, ratio, torch.full_like(ratio, -big)).max())
-    return out
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #157ba2b8
 class ParseResult(NamedTuple):
@@ -287,160 +219,12 @@ class GRPOConfig(Config):
                     batch_size=2)           # 64 -> 2 prompts per step
         return cls(**{**base, **kw})
 
-# %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #106cb36f
-class Rollout(NamedTuple):
-    "A batch of sampled groups: B prompts × G completions, flattened to N = B·G rows."
-    prompt_ids: Tensor # (N, P) left-padded prompt tokens
-    prompt_mask: Tensor # (N, P)
-    completion_ids: Tensor # (N, C) right-padded completion tokens
-    completion_mask: Tensor # (N, C) 1 up to and including the first EOS
-    texts: list[str] # N decoded completions
-    truncated: Tensor # (N,) bool: no EOS within max_new_tokens
-    n_prompt_truncated: int # prompts cut from the left to max_prompt_len
-
-def format_prompts(tok, # tokenizer (with a chat template for instruct models)
-                   prompts: Sequence, # user messages (str) or chat message lists
-                  ) -> list[str]:
-    "Render prompts with the chat template and the assistant generation prompt (raw text if there is no template)."
-    out = []
-    for p in prompts:
-        msgs = [{"role": "user", "content": p}] if isinstance(p, str) else list(p)
-        if getattr(tok, "chat_template", None):
-            out.append(tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False))
-        else:
-            out.append("\n".join(m["content"] for m in msgs))
-    return out
-
-def eos_ids(tok, model=None) -> list[int]:
-    "Every token id that ends a completion (tokenizer EOS and the model's generation-config EOS ids)."
-    ids = {tok.eos_token_id} if exists(tok.eos_token_id) else set()
-    gc = getattr(model, "generation_config", None)
-    e = getattr(gc, "eos_token_id", None)
-    ids |= set(e if isinstance(e, (list, tuple)) else [e] if exists(e) else [])
-    return sorted(i for i in ids if exists(i))
-
-def completion_mask(completion_ids: Tensor, # (N, C) generated tokens
-                    eos: Sequence[int], # ids that end a completion
-                   ) -> Tensor: # (N, C) long: 1 up to and including the first EOS
-    "Mask of the tokens that belong to each completion (everything after the first EOS is padding)."
-    is_eos = torch.isin(completion_ids, torch.tensor(list(eos), device=completion_ids.device))
-    after = (is_eos.cumsum(1) - is_eos.long()) > 0          # strictly after the first EOS
-    return (~after).long()
-
-def _tokenize_left(tok, texts: list[str], max_len: int, device) -> tuple[Tensor, Tensor, int]:
-    enc = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
-    n_cut = sum(len(e) > max_len for e in enc)
-    enc = [e[-max_len:] for e in enc]
-    P = max(len(e) for e in enc)
-    pad = tok.pad_token_id if exists(tok.pad_token_id) else (tok.eos_token_id or 0)
-    ids = torch.tensor([[pad] * (P - len(e)) + e for e in enc], device=device)
-    mask = torch.tensor([[0] * (P - len(e)) + [1] * len(e) for e in enc], device=device)
-    return ids, mask, n_cut
-
-@torch.no_grad()
-def sample_groups(model, # the policy (unwrapped: `generate` is called on it)
-                  tok, # its tokenizer
-                  prompts: Sequence, # B prompts (user text or chat message lists)
-                  num_generations: int, # G completions per prompt
-                  max_new_tokens: int, # completion length cap
-                  temperature: float = 1.0, # sampling temperature (0 = greedy, then G must be 1)
-                  top_p: float = 1.0, # nucleus sampling (1.0 = off)
-                  top_k: int = 0, # top-k sampling (0 = off)
-                  max_prompt_len: int = 4096, # prompts longer than this are cut from the left (counted)
-                  min_new_tokens: int = 0, # forbid EOS before this many tokens (0 = off)
-                 ) -> Rollout:
-    "Sample G completions for each prompt with left padding; returns tokens, masks and decoded texts."
-    from transformers import GenerationConfig
-    device = next(model.parameters()).device
-    pids, pmask, n_cut = _tokenize_left(tok, format_prompts(tok, prompts), max_prompt_len, device)
-    if n_cut: _log.warning("%d of %d prompts were longer than max_prompt_len=%d tokens and were cut from the left", n_cut, len(prompts), max_prompt_len)
-    eos = eos_ids(tok, model)
-    pad = tok.pad_token_id if exists(tok.pad_token_id) else eos[0]
-    greedy = temperature == 0
-    gen = GenerationConfig(do_sample=not greedy, max_new_tokens=max_new_tokens, num_return_sequences=num_generations,
-                           min_new_tokens=min_new_tokens or None, pad_token_id=pad, eos_token_id=eos, disable_compile=True,
-                           **({} if greedy else dict(temperature=temperature, top_p=top_p, top_k=top_k)))
-    was_training = model.training; model.eval()
-    try: out = model.generate(input_ids=pids, attention_mask=pmask, generation_config=gen)   # (B*G, P + C)
-    finally: model.train(was_training)
-    P = pids.shape[1]
-    cids = out[:, P:]                                                         # (N, C)
-    cmask = completion_mask(cids, eos)
-    truncated = ~torch.isin(cids, torch.tensor(eos, device=device)).any(1)
-    cids = cids.masked_fill(cmask == 0, pad)
-    keep = int(cmask.sum(1).max().item()) if cids.numel() else 0             # drop columns that are padding everywhere
-    cids, cmask = cids[:, :max(keep, 1)], cmask[:, :max(keep, 1)]
-    texts = [tok.decode(c[m.bool()].tolist(), skip_special_tokens=True) for c, m in zip(cids, cmask)]
-    G = num_generations
-    return Rollout(pids.repeat_interleave(G, 0), pmask.repeat_interleave(G, 0), cids, cmask, texts, truncated, n_cut)
-
-def selective_log_softmax(logits: Tensor, # (N, T, V)
-                          ids: Tensor, # (N, T) token ids whose log-prob to take
-                         ) -> Tensor: # (N, T) float32
-    "log_softmax(logits)[ids] without materialising the full (N, T, V) log-softmax in float32 at once."
-    out = []
-    for lg, ix in zip(logits, ids):                                           # one row at a time bounds peak memory
-        lg = lg.float()
-        out.append(lg.gather(-1, ix[:, None]).squeeze(-1) - torch.logsumexp(lg, -1))
-    return torch.stack(out)
-
-def completion_logprobs(model, # causal LM (the wrapped training model, so gradients flow)
-                        prompt_ids: Tensor, # (N, P) left-padded
-                        prompt_mask: Tensor, # (N, P)
-                        completion_ids: Tensor, # (N, C) right-padded
-                        completion_mask: Tensor, # (N, C)
-                        temperature: float = 1.0, # logits are divided by the sampling temperature (as in TRL)
-                       ) -> Tensor: # (N, C) log π(token) for every completion position (padding included; mask it)
-    "Per-token log-probabilities of the completion tokens given the prompt."
-    ids = torch.cat([prompt_ids, completion_ids], 1)                         # (N, P + C)
-    att = torch.cat([prompt_mask, completion_mask], 1)
-    pos = (att.cumsum(1) - 1).clamp(min=0)                                    # positions skip the left padding
-    C = completion_ids.shape[1]
-    try: logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=C + 1).logits
-    except TypeError: logits = model(input_ids=ids, attention_mask=att, position_ids=pos).logits
-    logits = logits[:, -(C + 1):-1]                                           # (N, C, V): position t predicts token t + 1
-    if temperature != 1.0: logits = logits / temperature
-    return selective_log_softmax(logits, completion_ids)
-
-# %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #9a433607
-def tiny_causal_lm(seed: int = 0, # weight init seed
-                   hidden: int = 32, # hidden size
-                   layers: int = 2, # decoder layers
-                   heads: int = 4, # attention heads (2 KV heads)
-                   max_len: int = 2048, # max positions
-                  ):
-    "A random char-level LlamaForCausalLM + fast tokenizer with a chat template (for tests and benchmarks; no download)."
-    from tokenizers import Tokenizer, Regex, models, pre_tokenizers, decoders
-    from transformers import PreTrainedTokenizerFast, LlamaConfig, LlamaForCausalLM
-    specials = ["<pad>", "<s>", "</s>", "<|user|>", "<|assistant|>"]
-    vocab = {t: i for i, t in enumerate(specials + list(string.printable[:-2]))}   # printable ASCII but \x0b\x0c
-    tk = Tokenizer(models.WordLevel(vocab, unk_token="?"))
-    tk.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")      # one token per character
-    tk.decoder = decoders.Fuse()
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
-                                  additional_special_tokens=specials[3:])
-    tok.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-                         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
-    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-                      num_attention_heads=heads, num_key_value_heads=max(1, heads // 2), max_position_embeddings=max_len,
-                      pad_token_id=0, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed); model = LlamaForCausalLM(cfg)
-    return model, tok
-
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #68cd2f2f
-def _get(x, k, d=None): return x.get(k, d) if isinstance(x, dict) else getattr(x, k, d)
-
-def has_gold(row) -> bool:
-    "Whether a row or example carries gold spans (`gold_spans`, `spans` or RAGTruth `labels`)."
-    return any(_get(row, k) is not None for k in ("gold_spans", "spans", "labels"))
+has_gold = has_gold_spans   # kept for callers of `lab.papers.rl4hs.grpo.has_gold`
 
 def gold_of(row) -> list[Span]:
-    "Gold spans of a row (`gold_spans`) or of a `ragtruth.Example` (`spans`, else its `labels` [{start, end, ...}])."
-    for k in ("gold_spans", "spans"):
-        if _get(row, k) is not None: return _spans(_get(row, k))
-    if _get(row, "labels") is not None: return _spans((l["start"], l["end"]) for l in _get(row, "labels"))
-    raise KeyError("row has no 'gold_spans', 'spans' or 'labels'; CAPO's gold class and the P/R logging need the gold spans")
+    "Gold spans of a row or example as given (validated, not merged): `lab.families.spans.ragtruth.gold_spans`."
+    return gold_spans(row, merge=False)
 
 class GRPOLoss:
     "GRPO/CAPO `loss_fn(model, batch, ctx)` for `lab.core.train.fit`: sample groups, score, advantages, clipped loss."
@@ -468,7 +252,7 @@ class GRPOLoss:
         R = torch.tensor([float(x) for x in rewards], device=device).view(B, G)  # (B, G)
         parsed = [parse_hallucination_list(t) for t in ro.texts]
         pred_empty = torch.tensor([not p.spans for p in parsed], device=device).view(B, G)
-        golds = [gold_of(r) for r in rows] if all(map(has_gold, rows)) else None
+        golds = [gold_of(r) for r in rows] if all(map(has_gold_spans, rows)) else None
         # 3. advantages + CAPO
         adv = group_advantages(R, cfg.eps, cfg.scale)                             # (B, G)
         if cfg.capo_alpha != 1.0:
@@ -531,7 +315,7 @@ def make_rows(examples: Sequence[dict], # RAGTruth-schema examples (see lab.fami
              ) -> list[dict]:
     "Training rows `{prompt, response, gold_spans}` for `GRPOLoss` / TRL's GRPOTrainer."
     if prompt_fn is None: from lab.families.spans.ragtruth import build_prompt as prompt_fn
-    return [{"prompt": prompt_fn(ex, cot), "response": _get(ex, "response"), "gold_spans": gold_of(ex)} for ex in examples]
+    return [{"prompt": prompt_fn(ex, cot), "response": get_field(ex, "response"), "gold_spans": gold_of(ex)} for ex in examples]
 
 def collate_rows(rows: list[dict]) -> list[dict]:
     "The GRPO batch is the list of rows itself (prompts are tokenised after sampling)."
@@ -586,7 +370,7 @@ class Predictions:
     def n_malformed(self) -> int: return sum(not o for o in self.ok)
     def rows(self, examples: Sequence[dict]) -> list[dict]:
         "`evaluate_spans` rows: gold, pred and task type per example."
-        return [{"gold": gold_of(e), "pred": p, "task_type": _get(e, "task_type")} for e, p in zip(examples, self.spans)]
+        return [{"gold": gold_of(e), "pred": p, "task_type": get_field(e, "task_type")} for e, p in zip(examples, self.spans)]
 
 def decoding_of(cfg: GRPOConfig | None = None) -> dict:
     "The evaluation decoding of a config (RL4HS: temperature 0.6, top-p 0.95, top-k 20)."
@@ -616,7 +400,7 @@ def evaluate_generative(model, # causal LM
         ro = sample_groups(model, tok, prompts[i:i + batch_size], 1, dec["max_new_tokens"], dec["temperature"],
                            dec["top_p"], dec["top_k"], max_prompt_len)
         for e, t in zip(examples[i:i + batch_size], ro.texts):
-            p = parse_hallucination_list(t); loc = locate_spans(_get(e, "response"), p.spans)
+            p = parse_hallucination_list(t); loc = locate_spans(get_field(e, "response"), p.spans)
             spans.append(list(loc.spans)); texts.append(p.spans); oks.append(p.ok); comps.append(t); nf += len(loc.not_found)
     out = Predictions(spans, texts, oks, comps, nf)
     if out.n_malformed: _log.info("%d of %d outputs were malformed (scored as empty predictions)", out.n_malformed, len(oks))

@@ -15,15 +15,17 @@ from torch import Tensor, nn
 
 from ...core.base import Config, artifacts_dir, default, exists, load_weights, progress, save_weights, seed_everything
 from ...families.spans.spans import Span, merge_spans, span_reward, evaluate_spans, prf
-from .grpo import GRPOConfig, group_advantages, capo_class, capo_scale, clipped_policy_loss
+from ...families.spans.ragtruth import get_field, gold_spans
+from ...families.rl.policy import group_advantages, clipped_policy_loss
+from .grpo import GRPOConfig, capo_class, capo_scale
 
 # %% auto #0
 __all__ = ['MINILM', 'HEADS', 'STATE_DTYPE', 'TaggerConfig', 'sparse_bias', 'second_segment', 'response_windows', 'Window',
            'encode_pair', 'ScoredSpan', 'token_labels', 'tokens_to_spans', 'overlap_bits', 'LinearHead', 'AlignHead',
-           'SpanTagger', 'build_tagger', 'tiny_tagger', 'source_of', 'gold_spans_of', 'make_items', 'states_key',
-           'collate_items', 'batch_logits', 'sft_loss', 'bernoulli_logprob', 'sample_masks', 'mask_rewards',
-           'TaggerGRPOLoss', 'predict_items', 'evaluate_tagger', 'predict', 'dev_callback', 'train_sft', 'train_rl',
-           'tagger_path', 'save_tagger', 'load_tagger']
+           'SpanTagger', 'build_tagger', 'tiny_tagger', 'source_of', 'make_items', 'states_key', 'collate_items',
+           'batch_logits', 'sft_loss', 'bernoulli_logprob', 'sample_masks', 'mask_rewards', 'TaggerGRPOLoss',
+           'predict_items', 'evaluate_tagger', 'predict', 'dev_callback', 'train_sft', 'train_rl', 'tagger_path',
+           'save_tagger', 'load_tagger']
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #5979e23e
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -311,23 +313,14 @@ def tiny_tagger(seed: int = 0, **kw) -> SpanTagger:
         return build_tagger(TaggerConfig(encoder_config=enc, **kw))
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #042bf90a
-def _get(x, k, d=None): return x.get(k, d) if isinstance(x, dict) else getattr(x, k, d)
-
 STATE_DTYPE = torch.float16   # cached states: half the memory; the head computes in float32
 
 def source_of(ex) -> str:
     "The reference text of an example (RAGTruth `reference`, or `source`/`source_text`)."
     for k in ("reference", "source_text", "source"):
-        v = _get(ex, k)
+        v = get_field(ex, k)
         if isinstance(v, str): return v
     raise KeyError("example has no 'reference' / 'source_text' / 'source' text")
-
-def gold_spans_of(ex) -> list[Span]:
-    "Merged gold spans of an example (`spans`, `gold_spans`, or RAGTruth `labels`); [] when it has none."
-    for k in ("spans", "gold_spans"):
-        if _get(ex, k) is not None: return merge_spans(_get(ex, k))
-    if _get(ex, "labels") is not None: return merge_spans((l["start"], l["end"]) for l in _get(ex, "labels"))
-    return []
 
 def _clip(spans: Sequence[Span], w: Span) -> list[Span]:
     return [(max(a, w[0]), min(b, w[1])) for a, b in spans if a < w[1] and b > w[0]]
@@ -344,8 +337,8 @@ def make_items(model: SpanTagger, # the tagger whose frozen bottom is cached
     tok, cfg = model.tokenizer, model.cfg
     items = []
     for i, ex in enumerate(examples):
-        resp, second = _get(ex, "response"), second_segment(source_of(ex), _get(ex, "question"))
-        gold = gold_spans_of(ex)
+        resp, second = get_field(ex, "response"), second_segment(source_of(ex), get_field(ex, "question"))
+        gold = gold_spans(ex, missing_ok=True)
         for w in response_windows(tok, resp, cfg.max_response_tokens):
             win = encode_pair(tok, resp, second, w, cfg.max_len)
             src = [t == 1 for t in win.token_type_ids]
@@ -353,7 +346,7 @@ def make_items(model: SpanTagger, # the tagger whose frozen bottom is cached
                               offsets=torch.tensor(win.offsets, dtype=torch.long).view(-1, 2), resp=torch.tensor(win.resp),
                               lex=torch.tensor(overlap_bits(win.input_ids, win.resp, src)).view(-1, 3),
                               labels=torch.tensor(token_labels(win.offsets, win.resp, gold)), gold=_clip(gold, w),
-                              task_type=_get(ex, "task_type"), n_source_cut=win.n_source_cut))
+                              task_type=get_field(ex, "task_type"), n_source_cut=win.n_source_cut))
     if cache and not model.cfg.train_layers < 0:
         key = states_key(model, items) if cache_dir_ else None
         f = Path(cache_dir_) / f"states-{key}.pt" if key else None
@@ -531,9 +524,9 @@ def evaluate_tagger(model: SpanTagger, # the tagger
     preds = predict_items(model, items, len(examples), threshold=threshold)
     rows = []
     for ex, p in zip(examples, preds):
-        labels = _get(ex, "labels")
-        gold = [(l["start"], l["end"]) for l in labels] if labels else gold_spans_of(ex)
-        rows.append(dict(gold=gold, pred=[(a, b) for a, b, _ in p], task_type=_get(ex, "task_type"),
+        labels = get_field(ex, "labels")
+        gold = [(l["start"], l["end"]) for l in labels] if labels else gold_spans(ex, missing_ok=True)
+        rows.append(dict(gold=gold, pred=[(a, b) for a, b, _ in p], task_type=get_field(ex, "task_type"),
                          gold_labels=[l["label_type"] for l in labels] if labels else None))
     return evaluate_spans(rows)
 
