@@ -21,6 +21,7 @@ setuptools.setup(
     url=cfg["git_url"], project_urls={"Source": cfg["git_url"]}, keywords=cfg["keywords"].split(),
     packages=setuptools.find_packages(include=["lab", "lab.*"]),
     include_package_data=True, install_requires=reqs, extras_require={"dev": dev_reqs},
+    package_data={"lab": ["**/data/*.json"]},   # data files shipped with the code (e.g. the span benchmark's word lists)
     python_requires=">=" + cfg["min_python"], long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown", zip_safe=False,
     entry_points={"console_scripts": scripts, "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},

@@ -13,9 +13,9 @@ or `--focal CKPT` (a FocalLens checkpoint from notebook 21: `--focal-n` generate
 in the EmbeddingCache; all entries whose model id contains SUBSTRING are stacked). Real-embedding runs use sizes up to the number of
 vectors available; queries are then held out from the gallery.
 
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/bench_retrieval.py            # ~3-4 min on 1 core
-    .venv/bin/python scripts/bench_retrieval.py --sizes 1000 10000 --kinds exact hnsw --dim 384
-    .venv/bin/python scripts/bench_retrieval.py --focal artifacts/focallens/focallens.safetensors --focal-n 10200 --sizes 1000 10000   # ~23 min, 1 core
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/perf_retrieval.py            # ~3-4 min on 1 core
+    .venv/bin/python scripts/perf_retrieval.py --sizes 1000 10000 --kinds exact hnsw --dim 384
+    .venv/bin/python scripts/perf_retrieval.py --focal artifacts/focallens/focallens.safetensors --focal-n 10200 --sizes 1000 10000   # ~23 min, 1 core
 """
 from __future__ import annotations
 import argparse, gc, json, os, sys, time
@@ -149,7 +149,7 @@ def main(argv=None):
     ap.add_argument("--focal-n", type=int, default=1000, help="scenes to embed with --focal (measured end to end on CPU: 7.5 images/s on one shared core)")
     ap.add_argument("--condition", default="What color is the largest object?", help="condition for --focal")
     ap.add_argument("--from-cache", metavar="MODEL_ID_SUBSTRING", help="real embeddings from lab's EmbeddingCache")
-    ap.add_argument("--out", help="write the rows as JSON here (default: results_dir()/bench_retrieval[_real].json)")
+    ap.add_argument("--out", help="write the rows as JSON here (default: results_dir()/perf_retrieval[_real].json)")
     args = ap.parse_args(argv)
 
     import faiss, torch
@@ -187,7 +187,7 @@ def main(argv=None):
                 print(f"| {r['setting']:11} | {n:>7,} | {r['build_s']:>7.2f} | {r['index_items_per_s']:>13,.0f} | {r['p50_ms']:>7.3f} | {r['p95_ms']:>7.3f} | "
                       f"{r['batch_queries_per_s']:>9,.0f} | {r['index_mb']:>8.1f} | {r['rss_delta_mb']:>7.1f} | {r['recall_at_k']:>9.3f} |", flush=True)
     from lab.core.base import Recorder
-    name = "bench_retrieval_real" if real is not None else f"bench_retrieval_{args.data}"
+    name = "perf_retrieval_real" if real is not None else f"perf_retrieval_{args.data}"
     rec = Recorder(name, Path(args.out) if args.out else None)  # lab's metrics JSON: results_dir()/<name>.json
     for r in rows:
         rec.record(prefix=f"{r['setting'].replace(' ', '_')}/N={r['n']}", **{k: v for k, v in r.items()

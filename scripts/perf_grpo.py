@@ -10,9 +10,9 @@ scoring, log-probs, backward and the optimizer are all inside. The first `--warm
 shows the median of the next `--steps`, both in wall time and in process CPU time (all threads): on a CPU shared
 with other jobs the wall time mostly measures the neighbours, the CPU time measures the work.
 
-    python scripts/bench_grpo.py                 # SmolLM2-135M-Instruct (offline default), B=1, G=4, 16 new tokens
-    python scripts/bench_grpo.py --tiny          # a tiny random char-level Llama (seconds)
-    python scripts/bench_grpo.py --model Qwen/Qwen2.5-0.5B-Instruct --device cuda --G 16 --completion-tokens 256
+    python scripts/perf_grpo.py                 # SmolLM2-135M-Instruct (offline default), B=1, G=4, 16 new tokens
+    python scripts/perf_grpo.py --tiny          # a tiny random char-level Llama (seconds)
+    python scripts/perf_grpo.py --model Qwen/Qwen2.5-0.5B-Instruct --device cuda --G 16 --completion-tokens 256
 """
 import argparse, copy, json, os, statistics, sys, time, warnings
 
@@ -65,7 +65,7 @@ def run_trl(model, tok, prompts, a) -> list[float]:
     class Timer(TrainerCallback):
         def on_step_begin(self, args, state, control, **kw): t["s"] = _now()
         def on_step_end(self, args, state, control, **kw): e = _now(); times.append((e[0] - t["s"][0], e[1] - t["s"][1]))
-    args = trl.GRPOConfig(output_dir="/tmp/lab_bench_grpo_trl", num_generations=a.G, per_device_train_batch_size=a.prompts * a.G,
+    args = trl.GRPOConfig(output_dir="/tmp/lab_perf_grpo_trl", num_generations=a.G, per_device_train_batch_size=a.prompts * a.G,
                           max_completion_length=a.completion_tokens, generation_kwargs={"min_new_tokens": a.completion_tokens},
                           temperature=1.0, top_p=1.0, top_k=0, epsilon=0.2, epsilon_high=0.28, loss_type="bnpo", beta=0.0,
                           learning_rate=a.lr, max_grad_norm=1.0, max_steps=a.warmup + a.steps, lr_scheduler_type="constant",

@@ -1,6 +1,6 @@
 """Latency of the MiniLM span tagger and of the span demo, on a CPU.
 
-    .venv/bin/python scripts/bench_tagger.py [--checkpoint tagger_sft] [--n 50] [--threads 1] [--out bench_tagger.json]
+    .venv/bin/python scripts/perf_tagger.py [--checkpoint tagger_sft] [--n 50] [--threads 1] [--out perf_tagger.json]
 
 1. Tagger latency per response: `SpanTagger.predict(source, response)` on pairs of exactly 512 tokens (max_len=512:
    a ~190-token response window + the source filling the rest), batch 1, after `--warmup` calls; p50/p95/mean ms.
