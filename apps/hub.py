@@ -1,4 +1,4 @@
-"""The lab's demo hub: one Gradio app with a tab per demo, plus an About tab listing the notebooks.
+"""The lab's demo hub: one Gradio app with a tab per demo, plus an About tab: the reproduction dashboard and the notebooks.
 
     python -m apps.hub [--host 127.0.0.1] [--port 7860] [--share] [--concurrency 2]     (or `make hub`)
 
@@ -7,8 +7,9 @@ list). A demo module that fails to import or build gets a tab showing the error 
 demo never takes the hub down. The demos' default models ship in `models/` (`make demo-models`), so a fresh clone
 answers without training anything. The hub binds 127.0.0.1 unless `--host` says otherwise, opens a public link only
 with `--share`, sends no analytics, and queues requests with a concurrency limit. `GET /` answers 200 once it is up;
-the API endpoints `/health` (each demo: 'ready', 'no model' or 'error: ...') and `/about` let tests drive it through
-`gradio_client`.
+the API endpoints `/health` (each demo: 'ready', 'no model' or 'error: ...'), `/about` (the notebooks) and `/dashboard`
+(one row per recorded run: its claims, what held, the verdict, the command) let tests drive it through `gradio_client`.
+The dashboard is `lab.core.records.dashboard_markdown()`, rendered from the committed `results/recorded/<paper>/<run>.json`.
 """
 from __future__ import annotations
 import os
@@ -21,6 +22,7 @@ import gradio as gr
 
 import lab
 from apps.common import Found, discover
+from lab.core.records import dashboard_markdown, dashboard_rows
 from lab.core.regress import notebook_summaries, project_root
 
 
@@ -32,11 +34,29 @@ def error_markdown(found: Found, status: str) -> str:
             f"- Fix `{path}` (it defines `DEMO = Demo(...)`, see `apps/common.py`), then restart the hub: `make hub`.")
 
 
-def about_markdown(rows: list[dict]) -> str:
-    "The About tab: what the lab is and its notebooks."
+def dashboard(root) -> tuple[str, list[dict]]:
+    "The reproduction dashboard as markdown and as JSON-able rows; a broken record shows its error instead of taking the hub down."
+    try: rows = dashboard_rows(root)
+    except Exception as e:
+        traceback.print_exc()
+        return f"_The reproduction dashboard could not be built from `results/recorded/`: `{type(e).__name__}: {e}`._", []
+    return dashboard_markdown(root), [
+        {k: r[k] for k in ("paper", "run", "finding", "scale", "verdict", "command", "provenance")}
+        | {"claims": [{"text": text, "check": x.check, "holds": x.ok, "left": x.left, "right": x.right, "margin": x.margin} for text, x in r["results"]]}
+        for r in rows]
+
+
+def about_markdown(rows: list[dict], # the notebooks (lab.core.regress.notebook_summaries)
+                   dashboard_md: str = "", # the reproduction dashboard (markdown), shown first
+                  ) -> str:
+    "The About tab: what the lab is, the reproduction dashboard and the notebooks."
     lines = [f"### lab {lab.__version__}",
              "Literate, offline-runnable reimplementations of recent ML papers. The notebooks are the source of truth; "
              "`nbdev_export` turns them into the `lab` package that these demos import.", ""]
+    if dashboard_md:
+        lines += ["#### Reproduction dashboard",
+                  "Each paper's claims checked on the lab's recorded small-scale run; the verdict is computed from the numbers.", "",
+                  dashboard_md, "", "#### Notebooks", ""]
     if not rows: return "\n".join(lines + ["(no notebooks found next to this installation)"])
     lines += ["| notebook | module | what it is |", "|---|---|---|"]
     lines += [f"| `{r['notebook']}` | {('`' + r['module'] + '`') if r['module'] else '—'} | "
@@ -51,6 +71,7 @@ def build_hub(concurrency: int = 2, # requests each event runs at once (the queu
     states: dict[str, tuple] = {}   # tab title -> (Demo or None, 'ready' | 'error: ...')
     root = project_root()
     rows = notebook_summaries(root / "nbs") if (root / "nbs").is_dir() else []
+    dash_md, dash_rows = dashboard(root)
     with gr.Blocks(title="lab — demo hub", analytics_enabled=False) as hub:
         gr.Markdown("# lab — demo hub\nOne tab per demo; models and logic come from the `lab` package.")
         with gr.Tabs():
@@ -65,7 +86,7 @@ def build_hub(concurrency: int = 2, # requests each event runs at once (the queu
                     if st != "ready": gr.Markdown(error_markdown(found, st))
                 states[found.title] = (found.demo, st)
             with gr.Tab("About"):
-                gr.Markdown(about_markdown(rows))
+                gr.Markdown(about_markdown(rows, dash_md))
 
         def health() -> dict:
             "Liveness and the state of each demo tab: 'ready', 'no model' (built, but nothing to answer with) or 'error: ...'."
@@ -77,7 +98,12 @@ def build_hub(concurrency: int = 2, # requests each event runs at once (the queu
             return rows
 
         gr.api(health, api_name="health")
+        def reproduction() -> list:
+            "The reproduction dashboard: one row per recorded run with claims (paper, run, finding, scale, claims, verdict, command, provenance)."
+            return dash_rows
+
         gr.api(about, api_name="about")
+        gr.api(reproduction, api_name="dashboard")
     hub.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     return hub
 

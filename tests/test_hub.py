@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 180  # s: importing gradio + torch on a busy 2-core machine takes a while
 sys.path.insert(0, str(ROOT))
 from apps.common import discover   # noqa: E402
+from lab.core.records import check_claims, list_records, verdict   # noqa: E402
 
 DEMOS = discover()
 
@@ -54,6 +55,26 @@ def hub(tmp_path_factory):
         log.close()
 
 
+def _recorded_verdicts() -> dict:
+    "(paper, run) -> verdict, computed here from the committed records (what the dashboard must show)."
+    return {(r.paper, r.run): verdict(check_claims(r)) for r in list_records(root=ROOT) if r.claims}
+
+
+def test_about_tab_shows_the_reproduction_dashboard():
+    from apps.hub import about_markdown, dashboard
+    expected = _recorded_verdicts()
+    assert ("focallens", "default_3seeds") in expected, expected
+    md, rows = dashboard(ROOT)
+    about = about_markdown([{"notebook": "core/00_base.ipynb", "module": "lab.core.base", "title": "Base", "summary": "seeding"}], md)
+    assert "#### Reproduction dashboard" in about and about.index("Reproduction dashboard") < about.index("core/00_base.ipynb")
+    for (paper, run), v in expected.items():   # one row per recorded run, with the verdict its claims give
+        assert f"| **{paper}**<br>`{run}`" in about and f"| **{v}** |" in about, (paper, run)
+    got = {(r["paper"], r["run"]): r["verdict"] for r in rows}
+    assert got == expected, got
+    focal = next(r for r in rows if r["paper"] == "focallens")
+    assert len(focal["claims"]) >= 1 and all(isinstance(c["holds"], bool) for c in focal["claims"]) and "papermill" in focal["command"]
+
+
 def test_discovers_both_demos():
     titles = [f.title for f in DEMOS]
     assert all(f.error is None for f in DEMOS), [(f.module, f.error) for f in DEMOS]
@@ -76,6 +97,8 @@ def test_fresh_hub_answers_with_every_demo_ready(hub):
     print(f"[hub] every demo answered {time.perf_counter() - t0:.1f}s after `python -m apps.hub` started")
     notebooks = {r["notebook"]: r for r in client.predict(api_name="/about")}
     assert notebooks["core/00_base.ipynb"]["module"] == "lab.core.base"
+    dash = {(r["paper"], r["run"]): r["verdict"] for r in client.predict(api_name="/dashboard")}
+    assert dash == _recorded_verdicts() and ("focallens", "default_3seeds") in dash, dash
 
 
 def test_hub_binds_localhost_only(hub):

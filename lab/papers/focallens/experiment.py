@@ -23,10 +23,11 @@ from .model import (CAPTION_PROMPT, CaptionCLIP, CaptionCLIPConfig, CaptionObjec
                                  DEFAULT_IMAGE_TOWER, DEFAULT_TEXT_TOWER)
 
 # %% auto #0
-__all__ = ['CHECKPOINTS', 'MAX_PIXELS', 'MAX_CONDITION_CHARS', 'PRESETS', 'SceneData', 'train_models', 'demo_dir', 'shipped_dir',
-           'has_checkpoints', 'checkpoint_source', 'save_checkpoints', 'load_checkpoints', 'InputError',
-           'load_query_image', 'check_condition', 'ConditionalSearch', 'demo_gallery', 'demo_samples',
-           'QuickTrainConfig', 'quick_train', 'load_search', 'demo_metrics', 'shipped_record', 'make_shipped_models']
+__all__ = ['CHECKPOINTS', 'MAX_PIXELS', 'MAX_CONDITION_CHARS', 'PRESETS', 'FINDING', 'CLAIMS', 'SCALE', 'METHODS', 'SceneData',
+           'train_models', 'demo_dir', 'shipped_dir', 'has_checkpoints', 'checkpoint_source', 'save_checkpoints',
+           'load_checkpoints', 'InputError', 'load_query_image', 'check_condition', 'ConditionalSearch', 'demo_gallery',
+           'demo_samples', 'QuickTrainConfig', 'quick_train', 'load_search', 'demo_metrics', 'shipped_record',
+           'make_shipped_models', 'seed_stats', 'experiment_record', 'results_markdown']
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #e6ded131
 class SceneData:
@@ -319,3 +320,74 @@ def _cli(argv: list[str]) -> int:
 
 import sys as _sys
 if __name__ == "__main__" and not any(m in _sys.modules for m in ("ipykernel", "execnb")): _sys.exit(_cli(_sys.argv[1:]))
+
+# %% ../../../nbs/papers/focallens/10_focallens.ipynb #de17cdcf
+from ...core.records import Claim, RunRecord, check_claims, claims_table, metric_table, verdict
+
+FINDING = ("FocalLens: conditioning the image embedding on text beats CLIP and the GeneCIS-style sum on conditional retrieval; "
+           "symmetric beats asymmetric")
+CLAIMS = [   # over the record's metrics: held-out phrasings, x100, means over FocalLens seeds
+    Claim("conditioning beats the caption baseline (paper, CelebA: 21.3 vs 13.6)", "cond/heldout/focal/sym/mAP > cond/heldout/clip/mAP + 5"),
+    Claim("FocalLens beats the GeneCIS-style image + text sum",
+          "cond/heldout/focal/sym/mAP > max(cond/heldout/sum/asym/mAP, cond/heldout/sum/sym/mAP) + 5"),
+    Claim("symmetric conditioning beats asymmetric", "cond/heldout/focal/sym/mAP > cond/heldout/focal/asym/mAP + 2"),
+    Claim("FocalLens beats a text-only query on GeneCIS focus", "genecis/focus/focal/sym/R@1 > genecis/focus/text/R@1"),
+    Claim("conditioning keeps what the frozen features know (background)",
+          "cond_attr/heldout/focal/sym/background/mAP > cond_attr/heldout/frozen/background/mAP - 5"),
+]
+SCALE = 100   # the record's metrics are the Recorder's fractions x100, as the tables print them
+METHODS = ("frozen", "clip", "text", "sum/asym", "sum/sym", "focal-generic", "focal/asym", "focal/sym")   # table order
+
+def seed_stats(per_seed: list[dict], # one {metric: value} per seed, as the Recorder has them (fractions)
+               scale: float = SCALE, # multiply every value (x100: percent)
+               digits: int = 3) -> tuple[dict, dict]:
+    "Means over seeds of the metrics every seed has, and sample standard deviations (only with 2+ seeds), x `scale`."
+    keys = [k for k in per_seed[0] if all(k in d for d in per_seed)]
+    vals = {k: np.array([d[k] for d in per_seed], dtype=float) * scale for k in keys}
+    sd = {k: round(float(v.std(ddof=1)), digits) for k, v in vals.items()} if len(per_seed) > 1 else {}
+    return {k: round(float(v.mean()), digits) for k, v in vals.items()}, sd
+
+def _seed_span(seeds: list) -> str:
+    return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+
+def experiment_record(run: str, # the record's name (file stem)
+                      parameters: dict, # the notebook's parameters (n_train, dim, steps, ...)
+                      seeds: list, # FocalLens seeds
+                      per_seed: list[dict], # one {metric: fraction} per FocalLens seed
+                      first_seed: dict | None = None, # {metric: fraction} measured on the first seed only (train phrasings, probe)
+                      wall_s: float | None = None, # the whole run
+                      towers: str = "EfficientNet-lite0 + MiniLM") -> RunRecord:
+    "This notebook's record of a run: means and sds over `seeds` (x100), first-seed metrics (x100), the paper's claims."
+    metrics, sd = seed_stats(per_seed)
+    metrics.update(seed_stats([first_seed])[0] if first_seed else {})
+    p = parameters
+    title = (f"FocalLens head (dim {p['dim']}, {p['depth']} layer{'s' if p['depth'] != 1 else ''}) over frozen {towers}; {p['n_train']} scenes x {p['per_scene']} triples; "
+             f"{p['n_queries']} queries x {p['n_gallery']} gallery, held-out phrasings; seeds {_seed_span(seeds)}")
+    return RunRecord("focallens", run, title, finding=FINDING, claims=list(CLAIMS), parameters=dict(p), seeds=list(seeds),
+                     command=f"papermill nbs/papers/focallens/10_focallens.ipynb out.ipynb --cwd nbs/papers/focallens -p write_record True -p record_name {run}",
+                     wall_s=None if wall_s is None else round(wall_s, 1), metrics=dict(sorted(metrics.items())), sd=dict(sorted(sd.items())),
+                     notes=f"mAP, R@k, accuracies x{SCALE}; means (sd: sample sd) over FocalLens seeds; cond/train, uncond and probe "
+                           f"from seed {seeds[0]} only; parameters other than the notebook's defaults are passed with -p")
+
+def _block(rec: RunRecord, title: str, rows, cols, digits: int = 1) -> str:
+    "A titled metric_table of the `rows` x `cols` that `rec` has ('' when none)."
+    rows = [r for r in rows if any(f"{r}/{c}" in rec.metrics for c in cols)]
+    cols = [c for c in cols if any(f"{r}/{c}" in rec.metrics for r in rows)]
+    return f"**{title}**\n\n" + metric_table(rec, rows, cols, digits=digits) if rows else ""
+
+def results_markdown(rec: RunRecord) -> str:
+    "The record as markdown: where it came from, the tables (x100, mean ± sd over seeds), the claims and the verdict."
+    src = f"`results/recorded/{rec.paper}/{rec.run}.json`"
+    wall = "" if rec.wall_s is None else f" Wall time {rec.wall_s:,.0f} s;"
+    head = (f"Rendered from {src} ({rec.date}): {rec.title}.{wall} command `{rec.command}`.  \n"
+            f"Provenance: {'written by this notebook' if rec.provenance == 'run' else rec.provenance}." + (f"  \nNotes: {rec.notes}" if rec.notes else ""))
+    attrs = [f"{a}/mAP" for a in ATTRS]
+    blocks = [head,
+              _block(rec, "Conditional retrieval, held-out phrasings (mean over the six conditions, x100)", [f"cond/heldout/{m}" for m in METHODS], ["mAP", "R@1", "R@2", "R@3"]),
+              _block(rec, "Per condition (mAP x100, held-out phrasings)", [f"cond_attr/heldout/{m}" for m in METHODS], attrs),
+              _block(rec, "Training phrasings (first seed)", [f"cond/train/{m}" for m in METHODS], ["mAP", "R@1", "R@2", "R@3"]),
+              _block(rec, "GeneCIS-style focus / change (R@k x100)", [f"genecis/{t}/{m}" for t in ("focus", "change") for m in METHODS], ["R@1", "R@2", "R@3"]),
+              _block(rec, "Unconditional image -> caption / caption -> image retrieval (first seed, x100)", [f"uncond/{m}" for m in METHODS], ["i2t_R1", "i2t_R5", "t2i_R1", "t2i_R5"]),
+              _block(rec, "Linear probe accuracy (mean over attributes, first seed, %)", [f"probe/{m}" for m in (*METHODS, "focal/conditioned")], ["acc"]),
+              "**The paper's claims on this record**\n\n" + claims_table(rec) + f"\n\nVerdict: **{verdict(check_claims(rec))}**"]
+    return "\n\n".join(b for b in blocks if b)
