@@ -201,11 +201,13 @@ def dashboard_markdown(root=None) -> str:
     "The reproduction dashboard as a markdown table (an explanatory line when there are no records yet)."
     rows = dashboard_rows(root)
     if not rows: return "_No recorded runs yet: full runs write `results/recorded/<paper>/<run>.json`._"
-    out = ["| paper | the paper's claim | the lab's run | what held at the lab's scale (left vs right) | verdict |", "|---|---|---|---|---|"]
+    out = ["| paper | the paper's claim | the lab's run | what held at the lab's scale (left vs right) | verdict | command |",
+           "|---|---|---|---|---|---|"]
     for r in rows:
         mark = "" if r["provenance"] == "run" else " ‡"
         held = "<br>".join(f"{'✓' if x.ok else '✗'} {text} ({_fmt(x.left)} vs {_fmt(x.right)})" for text, x in r["results"])
-        out.append(f"| **{r['paper']}**<br>`{r['run']}`{mark} | {r['finding']} | {r['scale']} | {held} | **{r['verdict']}** |")
+        cmd = r["command"].replace("|", "\\|")
+        out.append(f"| **{r['paper']}**<br>`{r['run']}`{mark} | {r['finding']} | {r['scale']} | {held} | **{r['verdict']}** | `{cmd}` |")
     if any(r["provenance"] != "run" for r in rows):
         out.append("\n‡ transcribed from a write-up made before the lab kept records (its `provenance` field says from where); "
                    "re-running its command replaces it with a record the notebook writes.")
