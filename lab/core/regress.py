@@ -4,7 +4,7 @@
 
 # %% ../../nbs/core/03_regress.ipynb #264d7331
 from __future__ import annotations
-import argparse, difflib, fnmatch, json, math, os, re, shutil, subprocess, sys, tempfile
+import argparse, ast, difflib, fnmatch, json, math, operator, os, re, shutil, subprocess, sys, tempfile, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +19,11 @@ from .base import atomic_write, repo_root
 
 # %% auto #0
 __all__ = ['REGISTRY', 'BASELINES', 'README_HEADER', 'project_root', 'Tolerance', 'Tolerances', 'Row', 'compare', 'format_table',
-           'RegressionError', 'check', 'Entry', 'find_notebook', 'load_registry', 'read_baseline', 'write_baseline',
-           'NotebookRunError', 'notebook_parameters', 'run_notebook', 'check_notebook', 'update_baselines',
-           'cell_directives', 'notebook_markdown', 'readme_text', 'write_readme', 'hygiene', 'notebook_summaries',
-           'main']
+           'RegressionError', 'check', 'Claim', 'ClaimRow', 'evaluate_claims', 'format_claims', 'check_claims', 'Entry',
+           'find_notebook', 'load_registry', 'read_baseline', 'write_baseline', 'NotebookRunError',
+           'notebook_parameters', 'run_notebook', 'variant_parameters', 'run_entry', 'check_run', 'check_notebook',
+           'update_baselines', 'cell_directives', 'notebook_markdown', 'readme_text', 'write_readme', 'hygiene',
+           'notebook_summaries', 'main']
 
 # %% ../../nbs/core/03_regress.ipynb #9c736a6a
 REGISTRY = "tests/regression.toml" # registered notebooks, relative to the project root
@@ -171,6 +172,142 @@ def check(metrics: dict, baseline: dict, tolerances=None,
             f"  .venv/bin/python -m lab.core.regress update-baselines {name or '<notebook>'}")
     return rows
 
+# %% ../../nbs/core/03_regress.ipynb #c1a1m002
+_re_metric = re.compile(r"(?<![\w.@])[A-Za-z_][\w.@/-]*")   # a metric name; not the `e-3` of `1e-3` (preceded by a digit)
+_FUNCS = {"min": min, "max": max}
+_CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+def _placeholders(src: str) -> tuple[str, list[str]]:
+    "Swap each metric name in `src` for `_m<i>` (min/max before `(` stay functions); returns (python source, names)."
+    names: list[str] = []
+    def sub(m):
+        s = m.group(0)
+        if s in _FUNCS and src[m.end():].lstrip().startswith("("): return s
+        if s not in names: names.append(s)
+        return f"_m{names.index(s)}"
+    return _re_metric.sub(sub, src), names
+
+@dataclass(frozen=True)
+class Claim:
+    "A comparison over a run's flat metrics with a margin, e.g. `sft/all/f1 >= baseline_ngram/all/f1 + 0.05`."
+    check: str               # the comparison as written
+    why: str = ""            # the paper finding it stands for (printed when it fails)
+    op: str = field(default="", init=False, compare=False)            # "<", "<=", ">" or ">="
+    metrics: tuple = field(default=(), init=False, compare=False)     # the metric names it reads, in order
+    _sides: tuple = field(default=(), init=False, compare=False, repr=False)  # (left, right) ast nodes
+
+    def __post_init__(self):
+        py, names = _placeholders(self.check)
+        show = lambda node: re.sub(r"\b_m(\d+)\b", lambda m: names[int(m.group(1))], ast.unparse(node))
+        try: tree = ast.parse(py.strip(), mode="eval").body
+        except SyntaxError as e: raise ValueError(f"claim {self.check!r}: not an expression ({e.msg}); write `left >= right + margin`") from None
+        if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in _CMP):
+            raise ValueError(f"claim {self.check!r}: must be one comparison `left OP right` with OP in < <= > >=")
+        def ok(n):
+            if isinstance(n, ast.Constant) and _isnum(n.value): return
+            if isinstance(n, ast.Name) and re.fullmatch(r"_m\d+", n.id): return
+            if isinstance(n, ast.BinOp) and type(n.op) in _BIN: ok(n.left); ok(n.right); return
+            if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)): ok(n.operand); return
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _FUNCS and n.args and not n.keywords:
+                for a in n.args: ok(a)
+                return
+            raise ValueError(f"claim {self.check!r}: `{show(n)}` is not allowed; a side is metric names, numbers, "
+                             "+ - * /, parentheses and min()/max() (operators need spaces: `a/f1 - b/f1`)")
+        for n in (tree.left, tree.comparators[0]): ok(n)
+        object.__setattr__(self, "op", _CMP[type(tree.ops[0])])
+        object.__setattr__(self, "metrics", tuple(names))
+        object.__setattr__(self, "_sides", (tree.left, tree.comparators[0]))
+
+    def sides(self, metrics: dict) -> tuple[float, float]:
+        "The values of the left and right side on `metrics` (KeyError names a missing metric)."
+        vals = [float(metrics[n]) for n in self.metrics]
+        def ev(n):
+            if isinstance(n, ast.Constant): return float(n.value)
+            if isinstance(n, ast.Name): return vals[int(n.id[2:])]
+            if isinstance(n, ast.BinOp):
+                try: return _BIN[type(n.op)](ev(n.left), ev(n.right))
+                except ZeroDivisionError: return math.nan
+            if isinstance(n, ast.UnaryOp): return -ev(n.operand) if isinstance(n.op, ast.USub) else ev(n.operand)
+            return _FUNCS[n.func.id](ev(a) for a in n.args)
+        return ev(self._sides[0]), ev(self._sides[1])
+
+    @classmethod
+    def parse(cls, spec, # "left OP right", or {"check": ..., "why": ...}, or a Claim
+              where: str = "claim") -> "Claim":
+        "Read a claim from its TOML form; errors name `where`."
+        if isinstance(spec, Claim): return spec
+        if isinstance(spec, dict):
+            _check_keys(spec, {"check", "why"}, where)
+            if not isinstance(spec.get("check"), str): raise ValueError(f"{where}: needs `check = \"left >= right + margin\"`")
+            spec, why = spec["check"], str(spec.get("why", ""))
+        elif isinstance(spec, str): why = ""
+        else: raise ValueError(f"{where}: a claim is a string or {{ check = \"...\", why = \"...\" }}, got {spec!r}")
+        try: return cls(spec, why)
+        except ValueError as e: raise ValueError(f"{where}: {e}") from None
+
+def _check_keys(d: dict, allowed: set, where: str):
+    "Fail on a key not in `allowed`, suggesting the closest allowed one."
+    for k in d:
+        if k not in allowed:
+            hint = difflib.get_close_matches(k, sorted(allowed), n=1)
+            raise ValueError(f"{where}: unknown key {k!r}" + (f" (did you mean {hint[0]!r}?)" if hint else f"; allowed: {sorted(allowed)}"))
+
+
+# %% ../../nbs/core/03_regress.ipynb #c1a1m005
+class ClaimRow(NamedTuple):
+    "One claim evaluated on a run."
+    claim: Claim
+    left: Any     # value of the left side (None when a metric is missing)
+    right: Any    # value of the right side
+    margin: Any   # how far the comparison clears: left - right for > and >=, right - left for < and <=
+    ok: bool
+    status: str   # "ok", "FAIL", "FAIL (missing metric x/y)", "FAIL (nan)"
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+def evaluate_claims(metrics: dict, # what the run recorded: flat name -> value
+                    claims, # `Claim`s or their TOML forms
+                   ) -> list[ClaimRow]:
+    "Evaluate each claim on `metrics` (in the order given)."
+    rows = []
+    for c in map(Claim.parse, claims):
+        miss = [n for n in c.metrics if n not in metrics or not _isnum(metrics[n])]
+        if miss:
+            near = {n: difflib.get_close_matches(n, list(metrics), n=2, cutoff=0.6) for n in miss}
+            rows.append(ClaimRow(c, None, None, None, False, "FAIL (missing metric " + "; ".join(
+                n + (f", recorded: {', '.join(near[n])}" if near[n] else "") for n in miss) + ")"))
+            continue
+        l, r = c.sides(metrics)
+        if math.isnan(l) or math.isnan(r): rows.append(ClaimRow(c, l, r, math.nan, False, "FAIL (nan)")); continue
+        m = l - r if c.op in (">", ">=") else r - l
+        ok = _OPS[c.op](l, r)
+        rows.append(ClaimRow(c, l, r, m, ok, "ok" if ok else "FAIL"))
+    return rows
+
+def format_claims(rows: list[ClaimRow]) -> str:
+    "Render claim rows as an aligned `claim | left | right | margin | ok` table."
+    head = ("claim", "left", "right", "margin", "ok")
+    body = [(r.claim.check, _fmt(r.left), _fmt(r.right), "—" if r.margin is None else f"{r.margin:+.3g}", r.status) for r in rows]
+    w = [max(len(x) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "| " + " | ".join(c.ljust(n) for c, n in zip(cells, w)) + " |"
+    return "\n".join([line(head), "|" + "|".join("-" * (n + 2) for n in w) + "|", *map(line, body)])
+
+def check_claims(metrics: dict, claims,
+                 name: str = "", # the notebook's stem, named in the message
+                ) -> list[ClaimRow]:
+    "`evaluate_claims`, and raise `RegressionError` with the table (and each failed claim's `why`) when one fails."
+    rows = evaluate_claims(metrics, claims)
+    bad = [r for r in rows if not r.ok]
+    if bad:
+        whys = "".join(f"\n  - {r.claim.check}: {r.claim.why}" for r in bad if r.claim.why)
+        raise RegressionError(
+            f"claims {name or ''}: {len(bad)} of {len(rows)} claims fail\n{format_claims(rows)}\n"
+            + (f"The failed claims stand for:{whys}\n" if whys else "")
+            + "A claim is a paper finding at CI scale: find what broke the method before touching the margin.")
+    return rows
+
+
 # %% ../../nbs/core/03_regress.ipynb #9db4387b
 @dataclass
 class Entry:
@@ -180,8 +317,12 @@ class Entry:
     parameters: dict     # injected by papermill
     tolerances: Tolerances
     timeout_s: float = 600 # per cell
+    claims: list = field(default_factory=list) # `Claim`s checked on every run
+    seed_params: tuple | None = None # parameters a seed offset shifts; None: `seed` and `seeds` where the notebook declares them
+    thread_params: tuple = () # parameters set to the run's torch thread count (a notebook that sets its own)
+    threads: int | None = None # torch threads of the kernel (OMP_NUM_THREADS); None: torch's default
 
-_ENTRY_KEYS = {"path", "parameters", "tolerance", "metrics", "timeout_s"}
+_ENTRY_KEYS = {"path", "parameters", "tolerance", "metrics", "timeout_s", "claims", "seed_params", "thread_params"}
 
 def find_notebook(stem: str, # a registered notebook's stem, e.g. "10_rl4hs"
                   root=None, # the project (default: `project_root()`)
@@ -195,12 +336,6 @@ def find_notebook(stem: str, # a registered notebook's stem, e.g. "10_rl4hs"
     raise ValueError(f"{pre}{len(hits)} notebooks are named {stem}.ipynb ({', '.join(str(h.relative_to(root)) for h in hits)}): "
                      "give the registered one a unique stem (experiment notebooks are named 10_<paper>...)")
 
-def _check_keys(d: dict, allowed: set, where: str):
-    for k in d:
-        if k not in allowed:
-            hint = difflib.get_close_matches(k, sorted(allowed), n=1)
-            raise ValueError(f"{where}: unknown key {k!r}" + (f" (did you mean {hint[0]!r}?)" if hint else f"; allowed: {sorted(allowed)}"))
-
 def load_registry(path=None, # the TOML file (default `<project>/tests/regression.toml`)
                   root=None, # project root that notebook paths are relative to (default: `project_root()`)
                  ) -> dict[str, Entry]:
@@ -212,7 +347,10 @@ def load_registry(path=None, # the TOML file (default `<project>/tests/regressio
     except tomllib.TOMLDecodeError as e: raise ValueError(f"{path}: not valid TOML: {e}") from None
     _check_keys(raw, {"defaults", "notebooks"}, str(path))
     dflt = raw.get("defaults", {})
-    _check_keys(dflt, {"tolerance", "timeout_s"}, f"{path} [defaults]")
+    _check_keys(dflt, {"tolerance", "timeout_s", "threads"}, f"{path} [defaults]")
+    threads = dflt.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"{path} [defaults].threads: must be an integer >= 1, got {threads!r}")
     dtol = Tolerance.parse(dflt["tolerance"], f"{path} [defaults].tolerance") if "tolerance" in dflt else Tolerance()
     out = {}
     for name, e in raw.get("notebooks", {}).items():
@@ -229,7 +367,17 @@ def load_registry(path=None, # the TOML file (default `<project>/tests/regressio
         tols = Tolerances(tol, {k: Tolerance.parse(v, f"{where}.metrics.{k!r}") for k, v in per.items()})
         t = e.get("timeout_s", dflt.get("timeout_s", 600))
         if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0: raise ValueError(f"{where}.timeout_s: must be a number > 0, got {t!r}")
-        out[name] = Entry(name, nb.resolve(), dict(params), tols, float(t))
+        claims = e.get("claims", [])
+        if not isinstance(claims, list): raise ValueError(f"{where}.claims: expected a list of claims")
+        claims = [Claim.parse(c, f"{where}.claims[{i}]") for i, c in enumerate(claims)]
+        names = {}
+        for k in ("seed_params", "thread_params"):
+            v = e.get(k)
+            if v is not None and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
+                raise ValueError(f"{where}.{k}: expected a list of parameter names, got {v!r}")
+            names[k] = None if v is None else tuple(v)
+        out[name] = Entry(name, nb.resolve(), dict(params), tols, float(t), claims, names["seed_params"],
+                          names["thread_params"] or (), threads)
     return out
 
 # %% ../../nbs/core/03_regress.ipynb #9b740eb5
@@ -282,6 +430,7 @@ def run_notebook(nb, # path of the .ipynb
                  out_dir=None, # receives `<stem>.json` (the recorded results) and `<stem>.executed.ipynb`; default: a new temp dir
                  timeout_s: float = 600, # per cell
                  log_output: bool = False, # stream the notebook's output to this process' log
+                 threads: int | None = None, # torch threads of the kernel (OMP_NUM_THREADS / MKL_NUM_THREADS); None: inherit
                 ) -> dict:
     "Execute `nb` with papermill in isolation and return the flat metrics it recorded with `Recorder(<stem>)`."
     import papermill as pm
@@ -298,7 +447,8 @@ def run_notebook(nb, # path of the .ipynb
     res, executed = out_dir / f"{nb.stem}.json", out_dir / f"{nb.stem}.executed.ipynb"
     res.unlink(missing_ok=True)
     env = dict(LAB_RESULTS_DIR=out_dir, LAB_ARTIFACTS_DIR=out_dir / "artifacts", LAB_PROGRESS="0", IN_TEST="1",
-               HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"), TOKENIZERS_PARALLELISM="false")
+               HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"), TOKENIZERS_PARALLELISM="false",
+               **({} if threads is None else dict(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)))
     with _env(**env):
         try:
             pm.execute_notebook(str(nb), str(executed), parameters=parameters, kernel_name="python3", cwd=str(nb.parent),
@@ -339,13 +489,58 @@ def _select(reg: dict[str, Entry], names=None) -> list[Entry]:
         out.append(reg[stem])
     return out
 
+_re_seed = re.compile(r"seeds?")
+
+def variant_parameters(entry: Entry, # from `load_registry`
+                       seed_offset: int = 0, # added to every seed parameter (an int, or each int of a list)
+                       threads: int | None = None, # the run's torch thread count (set on `entry.thread_params`); None: `entry.threads`
+                      ) -> dict:
+    "The papermill parameters of `entry` for a seed offset and a thread count (a stand-in for another machine)."
+    params = dict(entry.parameters)
+    declared = notebook_parameters(entry.notebook) or {}
+    default = lambda k: params[k] if k in params else ast.literal_eval(declared[k]["default"])
+    seeds = entry.seed_params if entry.seed_params is not None else tuple(k for k in declared if _re_seed.fullmatch(k))
+    for k in (seeds if seed_offset else ()):
+        if k not in declared and k not in params: raise ValueError(f"{entry.name}: seed parameter {k!r} is not in its `parameters` cell")
+        v = default(k)
+        if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v))):
+            raise ValueError(f"{entry.name}: seed parameter {k}={v!r} is not an int or a list of ints")
+        params[k] = [x + seed_offset for x in v] if isinstance(v, list) else v + seed_offset
+    n = entry.threads if threads is None else threads
+    for k in entry.thread_params:
+        if n is not None: params[k] = n
+    return params
+
+def run_entry(entry: Entry, out_dir=None, log_output: bool = False,
+              seed_offset: int = 0, # shift the seed parameters (`variant_parameters`)
+              threads: int | None = None, # torch threads (default `entry.threads`)
+             ) -> tuple[dict, float]:
+    "Run a registered notebook (optionally a variant); returns (its metrics, wall seconds)."
+    t0 = time.perf_counter()
+    got = run_notebook(entry.notebook, variant_parameters(entry, seed_offset, threads), out_dir, entry.timeout_s, log_output,
+                       threads=entry.threads if threads is None else threads)
+    return got, time.perf_counter() - t0
+
+def check_run(metrics: dict, baseline: dict, entry: Entry) -> tuple[list[Row], list[ClaimRow]]:
+    "Compare a run with its baseline and check its claims; one `RegressionError` holds every failed table."
+    errs, rows, crows = [], [], []
+    try: rows = check(metrics, baseline, entry.tolerances, entry.name)
+    except RegressionError as e: errs.append(str(e))
+    try: crows = check_claims(metrics, entry.claims, entry.name)
+    except RegressionError as e: errs.append(str(e))
+    if errs: raise RegressionError("\n\n".join(errs))
+    return rows, crows
+
 def check_notebook(entry: Entry, # from `load_registry`
                    baselines=None, # folder of baselines (default `<project>/tests/baselines`)
-                   out_dir=None, log_output: bool = False) -> list[Row]:
-    "Run a registered notebook and compare with its baseline; raises `RegressionError` with the table."
+                   out_dir=None, log_output: bool = False,
+                   seed_offset: int = 0, # run with the seeds shifted by this (baselines hold only seed-independent numbers)
+                   threads: int | None = None, # torch threads (default: the registry's `threads`)
+                  ) -> tuple[list[Row], list[ClaimRow]]:
+    "Run a registered notebook, compare with its baseline and check its claims; raises `RegressionError` with the tables."
     base = read_baseline(Path(baselines or project_root() / BASELINES) / f"{entry.name}.json")
-    got = run_notebook(entry.notebook, entry.parameters, out_dir, entry.timeout_s, log_output)
-    return check(got, base, entry.tolerances, entry.name)
+    got, _ = run_entry(entry, out_dir, log_output, seed_offset, threads)
+    return check_run(got, base, entry)
 
 def update_baselines(names=None, # stems or paths; default every registered notebook
                      registry=None, baselines=None, root=None, log_output: bool = False) -> dict[str, Path]:
@@ -357,7 +552,7 @@ def update_baselines(names=None, # stems or paths; default every registered note
     for e in _select(reg, names):
         print(f"[regress] running {e.notebook.relative_to(root) if e.notebook.is_relative_to(root) else e.notebook} with {e.parameters} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"lab-regress-{e.name}-") as d:
-            got = run_notebook(e.notebook, e.parameters, d, e.timeout_s, log_output)
+            got, _ = run_entry(e, d, log_output)
         path = bdir / f"{e.name}.json"
         old = read_baseline(path) if path.exists() else None
         new = write_baseline(path, got, e.tolerances)
@@ -568,6 +763,9 @@ def main(argv=None) -> int:
         p.add_argument("--registry", help=f"registry TOML (default {REGISTRY})")
         p.add_argument("--baselines", help=f"baselines folder (default {BASELINES})")
         p.add_argument("--log", action="store_true", help="stream the notebooks' output")
+        if name == "run":
+            p.add_argument("--threads", type=int, help="torch threads of the kernel (default: the registry's `threads`)")
+            p.add_argument("--seed-offset", type=int, default=0, help="add this to every seed parameter (a stand-in for another machine)")
     sub.add_parser("hygiene", help="fail when a notebook is not clean, lab/ is out of sync, or README.md is stale")
     p = sub.add_parser("readme", help="generate README.md from nbs/index.ipynb")
     p.add_argument("--check", action="store_true", help="only check that README.md is up to date")
@@ -596,7 +794,7 @@ def main(argv=None) -> int:
 def _main_registry(a, root: Path) -> int:
     reg = load_registry(a.registry, root)
     if a.cmd == "list":
-        for e in reg.values(): print(f"{e.name}: {e.notebook} parameters={e.parameters} tolerance={e.tolerances.default}")
+        for e in reg.values(): print(f"{e.name}: {e.notebook} parameters={e.parameters} tolerance={e.tolerances.default} claims={len(e.claims)}")
         return 0
     if a.cmd == "update-baselines":
         update_baselines(a.notebooks, a.registry, a.baselines, root, a.log)
@@ -604,8 +802,11 @@ def _main_registry(a, root: Path) -> int:
     failed = 0
     for e in _select(reg, a.notebooks):
         try:
-            rows = check_notebook(e, a.baselines or root / BASELINES, log_output=a.log)
-            print(f"{e.name}: ok ({len(rows)} metrics)")
+            t0 = time.perf_counter()
+            rows, crows = check_notebook(e, a.baselines or root / BASELINES, log_output=a.log, seed_offset=a.seed_offset, threads=a.threads)
+            print(f"{e.name}: ok ({len(rows)} metrics, {len(crows)} claims, {time.perf_counter() - t0:.0f} s; "
+                  f"threads {a.threads or e.threads}, seed offset {a.seed_offset})")
+            if crows: print(format_claims(crows))
         except (RegressionError, NotebookRunError, FileNotFoundError) as err:
             failed += 1; print(f"{e.name}: FAILED\n{err}", file=sys.stderr)
     return 1 if failed else 0
