@@ -42,7 +42,7 @@ def dashboard(root) -> tuple[str, list[dict]]:
         return f"_The reproduction dashboard could not be built from `results/recorded/`: `{type(e).__name__}: {e}`._", []
     return dashboard_markdown(root), [
         {k: r[k] for k in ("paper", "run", "finding", "scale", "verdict", "command", "provenance")}
-        | {"claims": [{"text": text, "check": x.check, "holds": x.ok, "left": x.left, "right": x.right, "margin": x.margin} for text, x in r["results"]]}
+        | {"claims": [{"why": text, "check": x.claim.check, "holds": x.ok, "left": x.left, "right": x.right, "margin": x.margin} for text, x in r["results"]]}
         for r in rows]
 
 

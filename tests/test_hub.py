@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 180  # s: importing gradio + torch on a busy 2-core machine takes a while
 sys.path.insert(0, str(ROOT))
 from apps.common import discover   # noqa: E402
-from lab.core.records import check_claims, list_records, verdict   # noqa: E402
+from lab.core.records import evaluate_record, list_records, verdict   # noqa: E402
 
 DEMOS = discover()
 
@@ -57,7 +57,7 @@ def hub(tmp_path_factory):
 
 def _recorded_verdicts() -> dict:
     "(paper, run) -> verdict, computed here from the committed records (what the dashboard must show)."
-    return {(r.paper, r.run): verdict(check_claims(r)) for r in list_records(root=ROOT) if r.claims}
+    return {(r.paper, r.run): verdict(evaluate_record(r)) for r in list_records(root=ROOT) if r.claims}
 
 
 def test_about_tab_shows_the_reproduction_dashboard():

@@ -4,87 +4,21 @@
 
 # %% ../../nbs/core/05_records.ipynb #728c1ff8
 from __future__ import annotations
-import ast, difflib, json, math, os, platform, re, time
+import json, math, os, platform, re, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .base import atomic_write, repo_root
+from .regress import Claim, ClaimRow, evaluate_claims
 
 # %% auto #0
-__all__ = ['RECORDED', 'VERDICTS', 'CheckError', 'CheckResult', 'evaluate_check', 'Claim', 'RunRecord', 'machine_facts',
-           'recorded_dir', 'save_record', 'load_record', 'list_records', 'check_claims', 'verdict', 'claims_table',
-           'metric_table', 'dashboard_rows', 'dashboard_markdown']
-
-# %% ../../nbs/core/05_records.ipynb #ccabb23d
-class CheckError(ValueError):
-    "A check that cannot be parsed or evaluated (a syntax error, a metric that is not recorded)."
-
-class CheckResult(NamedTuple):
-    check: str    # the comparison as written
-    ok: bool      # whether it holds
-    left: float   # value of the left side
-    right: float  # value of the right side
-    margin: float # left - right for > / >=, right - left for < / <=
-
-_NAME = re.compile(r"[A-Za-z_][\w.@:/-]*")
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)|(?P<fn>(?:min|max|abs)(?=\s*\())|(?P<name>[A-Za-z_][\w.@:/-]*)|(?P<op><=|>=|<|>|[-+*/(),]))")
-_CMP = {ast.Lt: (lambda a, b: a < b, lambda a, b: b - a), ast.LtE: (lambda a, b: a <= b, lambda a, b: b - a),
-        ast.Gt: (lambda a, b: a > b, lambda a, b: a - b), ast.GtE: (lambda a, b: a >= b, lambda a, b: a - b)}
-_BIN = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
-_FN = {"min": min, "max": max, "abs": abs}
-
-def _translate(check: str) -> tuple[str, list[str]]:
-    "Rewrite metric names as `m[i]` so Python's parser can read the rest; returns the code and the names."
-    out, names, i = [], [], 0
-    while i < len(check):
-        m = _TOKEN.match(check, i)
-        if not m or m.end() == i:
-            if check[i:].strip() == "": break
-            raise CheckError(f"cannot read {check!r} at {check[i:]!r}")
-        if m["name"] is not None:
-            names.append(m["name"]); out.append(f"m[{len(names) - 1}]")
-        else: out.append(m.group().strip())
-        i = m.end()
-    return " ".join(out), names
-
-def _value(node, vals: list[float], check: str) -> float:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool): return float(node.value)
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "m": return vals[node.slice.value]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub): return -_value(node.operand, vals, check)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
-        return _BIN[type(node.op)](_value(node.left, vals, check), _value(node.right, vals, check))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FN and node.args and not node.keywords:
-        return float(_FN[node.func.id](*[_value(a, vals, check) for a in node.args]))
-    raise CheckError(f"{check!r}: only metric names, numbers, + - * /, min/max/abs are allowed")
-
-def evaluate_check(check: str, # e.g. "sft/all/f1 >= baseline_ngram/all/f1 + 0.05"
-                   metrics: dict, # flat metric name -> number
-                  ) -> CheckResult:
-    "Evaluate one comparison over `metrics`; a metric that is not there raises `CheckError` naming it."
-    code, names = _translate(check)
-    try: tree = ast.parse(code, mode="eval").body
-    except SyntaxError: raise CheckError(f"{check!r} is not a comparison like `a/b > c/d + 0.05`") from None
-    if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in _CMP):
-        raise CheckError(f"{check!r} must be one comparison with <, <=, > or >=")
-    missing = [n for n in names if n not in metrics]
-    if missing:
-        near = {n: difflib.get_close_matches(n, list(metrics), n=3) for n in missing}
-        raise CheckError(f"{check!r}: not recorded: {', '.join(f'{n} (similar: {near[n]})' if near[n] else n for n in missing)}")
-    vals = [float(metrics[n]) for n in names]
-    left, right = _value(tree.left, vals, check), _value(tree.comparators[0], vals, check)
-    holds, margin = _CMP[type(tree.ops[0])]
-    return CheckResult(check, bool(holds(left, right)) and not math.isnan(left) and not math.isnan(right), left, right, margin(left, right))
+__all__ = ['RECORDED', 'VERDICTS', 'RunRecord', 'machine_facts', 'recorded_dir', 'save_record', 'load_record', 'list_records',
+           'evaluate_record', 'verdict', 'claims_table', 'metric_table', 'dashboard_rows', 'dashboard_markdown']
 
 # %% ../../nbs/core/05_records.ipynb #36be31cf
 RECORDED = "results/recorded"  # committed records, relative to the project root
 VERDICTS = ("reproduced", "partly", "not reproduced")
-
-@dataclass
-class Claim:
-    "One of the paper's findings as the lab tests it."
-    text: str   # the finding in words, e.g. "conditioning beats the caption baseline (paper: 21.3 vs 13.6 on CelebA)"
-    check: str  # the comparison over the record's metrics, e.g. "focal/sym/mAP > caption/mAP + 5"
 
 @dataclass
 class RunRecord:
@@ -99,7 +33,7 @@ class RunRecord:
     wall_s: float | None = None
     metrics: dict = field(default_factory=dict)      # flat name -> mean over seeds
     sd: dict = field(default_factory=dict)           # flat name -> standard deviation over seeds (where > 1 seed)
-    claims: list = field(default_factory=list)       # [Claim] (stored as dicts)
+    claims: list = field(default_factory=list)       # [lab.core.regress.Claim], stored as {check, why}
     machine: dict = field(default_factory=dict)
     date: str = ""
     provenance: str = "run"    # "run", or "transcribed from <where>" for a record made from an older write-up
@@ -109,7 +43,7 @@ class RunRecord:
     def __post_init__(self):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.paper): raise ValueError(f"paper {self.paper!r}: use the folder name under nbs/papers/ (lowercase, _)")
         if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", self.run): raise ValueError(f"run {self.run!r}: letters, digits, _ . - only (it names the file)")
-        self.claims = [c if isinstance(c, Claim) else Claim(**c) for c in self.claims]
+        self.claims = [Claim.parse(c, f"record {self.paper}/{self.run} claim") for c in self.claims]
         for k, v in {**self.metrics, **self.sd}.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)): raise TypeError(f"metric {k!r} must be a number, got {v!r}")
 
@@ -130,7 +64,8 @@ def save_record(rec: RunRecord, root=None) -> Path:
     if not rec.machine and rec.provenance == "run": rec.machine = machine_facts()
     path = recorded_dir(rec.paper, root) / f"{rec.run}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "w") as f: json.dump(asdict(rec), f, indent=1, sort_keys=True); f.write("\n")
+    d = asdict(rec); d["claims"] = [{"check": c.check, "why": c.why} for c in rec.claims]
+    with atomic_write(path, "w") as f: json.dump(d, f, indent=1, sort_keys=True); f.write("\n")
     return path
 
 def load_record(paper: str, run: str, root=None) -> RunRecord:
@@ -151,24 +86,27 @@ def list_records(paper: str | None = None, root=None) -> list[RunRecord]:
     return [load_record(p.parent.name, p.stem, root) for p in sorted(d.glob(pat))]
 
 # %% ../../nbs/core/05_records.ipynb #5ee3a9ef
-def check_claims(rec: RunRecord) -> list[CheckResult]:
-    "Evaluate every claim of `rec` on its metrics."
-    return [evaluate_check(c.check, rec.metrics) for c in rec.claims]
+def evaluate_record(rec: RunRecord) -> list[ClaimRow]:
+    "Evaluate every claim of `rec` on its metrics; a claim that names a metric the record lacks raises."
+    rows = evaluate_claims(rec.metrics, rec.claims)
+    if bad := [r for r in rows if r.status.startswith("FAIL (missing")]:
+        raise ValueError(f"record {rec.paper}/{rec.run}: " + "; ".join(f"{r.claim.check}: {r.status}" for r in bad))
+    return rows
 
-def verdict(results: list[CheckResult]) -> str:
+def verdict(rows: list[ClaimRow]) -> str:
     "reproduced (all hold), not reproduced (none), partly (some); a record without claims has no verdict."
-    if not results: raise ValueError("no claims: a verdict needs at least one")
-    n = sum(r.ok for r in results)
-    return VERDICTS[0] if n == len(results) else VERDICTS[2] if n == 0 else VERDICTS[1]
+    if not rows: raise ValueError("no claims: a verdict needs at least one")
+    n = sum(r.ok for r in rows)
+    return VERDICTS[0] if n == len(rows) else VERDICTS[2] if n == 0 else VERDICTS[1]
 
-def _fmt(v: float) -> str:
+def _fmt(v) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 def claims_table(rec: RunRecord) -> str:
-    "Markdown: each claim, its check, the two sides, the margin, and whether it holds."
+    "Markdown: each claim's finding, its check, the two sides, the margin, and whether it holds."
     rows = ["| finding | check | left | right | margin | holds |", "|---|---|---|---|---|---|"]
-    for c, r in zip(rec.claims, check_claims(rec)):
-        rows.append(f"| {c.text} | `{c.check}` | {_fmt(r.left)} | {_fmt(r.right)} | {r.margin:+.3g} | {'yes' if r.ok else '**no**'} |")
+    for r in evaluate_record(rec):
+        rows.append(f"| {r.claim.why} | `{r.claim.check}` | {_fmt(r.left)} | {_fmt(r.right)} | {r.margin:+.3g} | {'yes' if r.ok else '**no**'} |")
     return "\n".join(rows)
 
 def metric_table(rec: RunRecord, # the record
@@ -191,9 +129,9 @@ def dashboard_rows(root=None) -> list[dict]:
     rows = []
     for rec in list_records(root=root):
         if not rec.claims: continue
-        res = check_claims(rec)
-        rows.append(dict(paper=rec.paper, run=rec.run, finding=rec.finding or rec.claims[0].text, scale=rec.title,
-                         results=[(c.text, r) for c, r in zip(rec.claims, res)], verdict=verdict(res),
+        res = evaluate_record(rec)
+        rows.append(dict(paper=rec.paper, run=rec.run, finding=rec.finding or rec.claims[0].why, scale=rec.title,
+                         results=[(r.claim.why or r.claim.check, r) for r in res], verdict=verdict(res),
                          command=rec.command, provenance=rec.provenance))
     return rows
 

@@ -322,18 +322,19 @@ import sys as _sys
 if __name__ == "__main__" and not any(m in _sys.modules for m in ("ipykernel", "execnb")): _sys.exit(_cli(_sys.argv[1:]))
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #de17cdcf
-from ...core.records import Claim, RunRecord, check_claims, claims_table, metric_table, verdict
+from ...core.regress import Claim
+from ...core.records import RunRecord, evaluate_record, claims_table, metric_table, verdict
 
 FINDING = ("FocalLens: conditioning the image embedding on text beats CLIP and the GeneCIS-style sum on conditional retrieval; "
            "symmetric beats asymmetric")
 CLAIMS = [   # over the record's metrics: held-out phrasings, x100, means over FocalLens seeds
-    Claim("conditioning beats the caption baseline (paper, CelebA: 21.3 vs 13.6)", "cond/heldout/focal/sym/mAP > cond/heldout/clip/mAP + 5"),
-    Claim("FocalLens beats the GeneCIS-style image + text sum",
-          "cond/heldout/focal/sym/mAP > max(cond/heldout/sum/asym/mAP, cond/heldout/sum/sym/mAP) + 5"),
-    Claim("symmetric conditioning beats asymmetric", "cond/heldout/focal/sym/mAP > cond/heldout/focal/asym/mAP + 2"),
-    Claim("FocalLens beats a text-only query on GeneCIS focus", "genecis/focus/focal/sym/R@1 > genecis/focus/text/R@1"),
-    Claim("conditioning keeps what the frozen features know (background)",
-          "cond_attr/heldout/focal/sym/background/mAP > cond_attr/heldout/frozen/background/mAP - 5"),
+    Claim("cond/heldout/focal/sym/mAP > cond/heldout/clip/mAP + 5", "conditioning beats the caption baseline (paper, CelebA: 21.3 vs 13.6)"),
+    Claim("cond/heldout/focal/sym/mAP > max(cond/heldout/sum/asym/mAP, cond/heldout/sum/sym/mAP) + 5",
+          "FocalLens beats the GeneCIS-style image + text sum"),
+    Claim("cond/heldout/focal/sym/mAP > cond/heldout/focal/asym/mAP + 2", "symmetric conditioning beats asymmetric"),
+    Claim("genecis/focus/focal/sym/R@1 > genecis/focus/text/R@1", "FocalLens beats a text-only query on GeneCIS focus"),
+    Claim("cond_attr/heldout/focal/sym/background/mAP > cond_attr/heldout/frozen/background/mAP - 5",
+          "conditioning keeps what the frozen features know (background)"),
 ]
 SCALE = 100   # the record's metrics are the Recorder's fractions x100, as the tables print them
 METHODS = ("frozen", "clip", "text", "sum/asym", "sum/sym", "focal-generic", "focal/asym", "focal/sym")   # table order
@@ -389,5 +390,5 @@ def results_markdown(rec: RunRecord) -> str:
               _block(rec, "GeneCIS-style focus / change (R@k x100)", [f"genecis/{t}/{m}" for t in ("focus", "change") for m in METHODS], ["R@1", "R@2", "R@3"]),
               _block(rec, "Unconditional image -> caption / caption -> image retrieval (first seed, x100)", [f"uncond/{m}" for m in METHODS], ["i2t_R1", "i2t_R5", "t2i_R1", "t2i_R5"]),
               _block(rec, "Linear probe accuracy (mean over attributes, first seed, %)", [f"probe/{m}" for m in (*METHODS, "focal/conditioned")], ["acc"]),
-              "**The paper's claims on this record**\n\n" + claims_table(rec) + f"\n\nVerdict: **{verdict(check_claims(rec))}**"]
+              "**The paper's claims on this record**\n\n" + claims_table(rec) + f"\n\nVerdict: **{verdict(evaluate_record(rec))}**"]
     return "\n\n".join(b for b in blocks if b)
