@@ -18,12 +18,12 @@ import nbformat
 from .base import atomic_write, repo_root
 
 # %% auto #0
-__all__ = ['REGISTRY', 'BASELINES', 'README_HEADER', 'project_root', 'Tolerance', 'Tolerances', 'Row', 'compare', 'format_table',
-           'RegressionError', 'check', 'Claim', 'ClaimRow', 'evaluate_claims', 'format_claims', 'check_claims', 'Entry',
-           'find_notebook', 'load_registry', 'read_baseline', 'write_baseline', 'NotebookRunError',
-           'notebook_parameters', 'run_notebook', 'variant_parameters', 'run_entry', 'check_run', 'check_notebook',
-           'update_baselines', 'cell_directives', 'notebook_markdown', 'readme_text', 'write_readme', 'hygiene',
-           'notebook_summaries', 'main']
+__all__ = ['REGISTRY', 'BASELINES', 'README_HEADER', 'DASHBOARD', 'project_root', 'Tolerance', 'Tolerances', 'Row', 'compare',
+           'format_table', 'RegressionError', 'check', 'Claim', 'ClaimRow', 'evaluate_claims', 'format_claims',
+           'check_claims', 'Entry', 'find_notebook', 'load_registry', 'read_baseline', 'write_baseline',
+           'NotebookRunError', 'notebook_parameters', 'run_notebook', 'variant_parameters', 'run_entry', 'check_run',
+           'check_notebook', 'update_baselines', 'cell_directives', 'notebook_markdown', 'with_dashboard',
+           'readme_text', 'write_readme', 'hygiene', 'notebook_summaries', 'main']
 
 # %% ../../nbs/core/03_regress.ipynb #9c736a6a
 REGISTRY = "tests/regression.toml" # registered notebooks, relative to the project root
@@ -622,16 +622,27 @@ def notebook_markdown(nb, # path of a notebook (or its parsed JSON dict)
 README_HEADER = ("<!-- Generated from nbs/index.ipynb by `python -m lab.core.regress readme` (make readme). "
                  "Edit the notebook, not this file. -->\n\n")
 
+DASHBOARD = "<!-- dashboard -->"   # in nbs/index.ipynb: where the README gets the reproduction dashboard
+
+def with_dashboard(md: str, # markdown that may hold the `DASHBOARD` placeholder
+                   root=None, # the project whose `results/recorded/` the dashboard is rendered from
+                  ) -> str:
+    "Replace the placeholder with `lab.core.records.dashboard_markdown` (records are data: the README follows them)."
+    if DASHBOARD not in md: return md
+    from lab.core.records import dashboard_markdown   # records import this module's Claim: import here, not at the top
+    return md.replace(DASHBOARD, dashboard_markdown(root))
+
 def readme_text(index=None) -> str:
-    "What README.md should contain: the header comment plus `notebook_markdown(nbs/index.ipynb)`."
-    return README_HEADER + notebook_markdown(index or project_root() / "nbs" / "index.ipynb")
+    "What README.md should contain: the header comment plus `notebook_markdown(nbs/index.ipynb)`, dashboard filled in."
+    index = Path(index or project_root() / "nbs" / "index.ipynb")
+    return README_HEADER + with_dashboard(notebook_markdown(index), index.resolve().parent.parent)
 
 def write_readme(root=None) -> Path:
     "Regenerate `<root>/README.md` from `<root>/nbs/index.ipynb`; warns about outputs it could not render."
     root = Path(root or project_root())
     idx, skipped = root / "nbs" / "index.ipynb", []
     if not idx.exists(): raise FileNotFoundError(f"{idx} does not exist: README.md is generated from it")
-    txt = README_HEADER + notebook_markdown(idx, skipped)
+    txt = README_HEADER + with_dashboard(notebook_markdown(idx, skipped), root)
     if skipped: print(f"[readme] warning: {len(skipped)} output(s) of {idx.name} cannot go into a README and were left out: {sorted(set(skipped))}", file=sys.stderr)
     with atomic_write(root / "README.md", "w") as f: f.write(txt)
     return root / "README.md"
