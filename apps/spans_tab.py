@@ -16,7 +16,7 @@ import gradio as gr
 
 from apps.common import Demo, Scaffold, warning
 from lab.papers.rl4hs.detect import (DETECTORS, DetectError, available_detectors, describe_detector, detect, highlight, load_detector,
-                                     quick_train)
+                                     save_quick_tagger)
 
 TITLE = "Hallucination spans (RL4HS)"
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _detect(source, question, response, detector):
 
 
 def _train(on_progress) -> str:
-    return f"Saved a quick supervised tagger to `{quick_train('sft', on_progress=on_progress)}`; it replaces the shipped one."
+    return f"Saved a quick supervised tagger to `{save_quick_tagger('sft', on_progress=on_progress)}`; it replaces the shipped one."
 
 
 TAB = Scaffold("span detection", status_markdown, _train, "Retrain a quick supervised tagger (~3 min)")

@@ -44,16 +44,18 @@ def make_prompts(tok, n: int, n_tokens: int) -> list[str]:
 
 def run_ours(model, tok, prompts, a) -> list[float]:
     from lab.papers.rl4hs.grpo import GRPOConfig, GRPOLoss, collate_rows
+    from lab.families.rl.policy import RolloutConfig
     from lab.core.train import TrainConfig, fit
-    cfg = GRPOConfig(num_generations=a.G, max_completion_len=a.completion_tokens, min_completion_len=a.completion_tokens,
-                     max_prompt_len=4096, capo_alpha=1.0, lr=a.lr, batch_size=a.prompts)
+    cfg = GRPOConfig(rollout=RolloutConfig(num_generations=a.G, max_completion_len=a.completion_tokens,
+                                           min_completion_len=a.completion_tokens, max_prompt_len=4096),
+                     capo_alpha=1.0, epochs=None,
+                     train=TrainConfig(steps=a.warmup + a.steps, lr=a.lr, batch_size=a.prompts, max_grad_norm=1.0, log_every=10**6,
+                                       progress=False, cpu=a.device == "cpu", seed=0))
     loss = GRPOLoss(tok, cfg, reward_fn=toy_reward)
     starts, ends = [], []
     def timed(model, batch, ctx): starts.append(_now()); return loss(model, batch, ctx)
     def cb(ctx, logs): ends.append(_now())
-    tcfg = TrainConfig(steps=a.warmup + a.steps, lr=a.lr, batch_size=a.prompts, max_grad_norm=1.0, log_every=10**6,
-                       progress=False, cpu=a.device == "cpu", seed=0)
-    fit(model, timed, [{"prompt": p} for p in prompts], tcfg, collate_fn=collate_rows, callbacks=[cb])
+    fit(model, timed, [{"prompt": p} for p in prompts], cfg.train, collate_fn=collate_rows, callbacks=[cb])
     return [(e[0] - s[0], e[1] - s[1]) for s, e in zip(starts, ends)]
 
 

@@ -15,8 +15,8 @@ import torch
 
 # %% auto #0
 __all__ = ['exists', 'default', 'env_flag', 'repo_root', 'cache_dir', 'results_dir', 'artifacts_dir', 'seed_everything',
-           'get_device', 'ConfigError', 'Config', 'atomic_write', 'save_weights', 'load_weights', 'progress', 'Timer',
-           'Recorder']
+           'get_device', 'ConfigError', 'Config', 'atomic_write', 'save_weights', 'load_weights', 'config_parser',
+           'config_from_args', 'progress', 'Timer', 'Recorder']
 
 # %% ../../nbs/core/00_base.ipynb #66f1c000
 def exists(x) -> bool:
@@ -87,9 +87,44 @@ def get_device(pref: str = "auto") -> torch.device:
 class ConfigError(ValueError):
     "A config value is out of range or inconsistent; the message says which field and how to fix it."
 
+def _hints(cls) -> dict:
+    "The resolved type of each dataclass field of `cls` (annotations may be strings)."
+    import typing
+    try: return typing.get_type_hints(cls)
+    except Exception: return {f.name: f.type for f in fields(cls)}
+
+def _sub_config(tp):
+    "The Config class a field holds (`X` or `X | None`), else None."
+    import typing
+    if isinstance(tp, type) and issubclass(tp, Config): return tp
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return args[0] if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], Config) else None
+
+def _unflatten(d: dict) -> dict:
+    "`{'train.lr': 1e-4}` -> `{'train': {'lr': 1e-4}}` (plain keys pass through)."
+    out = {}
+    for k, v in d.items():
+        *head, last = str(k).split(".")
+        node = out
+        for h in head: node = node.setdefault(h, {})
+        if isinstance(v, dict) and isinstance(node.get(last), dict): node[last] = {**node[last], **v}
+        else: node[last] = v
+    return out
+
+def _merge(a: dict, b: dict) -> dict:
+    "`b` over `a`, recursing into dicts both have (a Config or other value in `b` replaces the whole entry)."
+    out = dict(a)
+    for k, v in b.items(): out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+def _field_default(f):
+    "A dataclass field's default value (calling its default_factory), or None when it has none."
+    if f.default is not dataclasses.MISSING: return f.default
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+
 @dataclass
 class Config:
-    "Base class for the lab's config dataclasses: override `validate` and call `self.check`."
+    "Base class for the lab's config dataclasses: override `validate` and call `self.check`; fields may be Configs themselves."
     def __post_init__(self): self.validate()
     def validate(self): pass
     def check(self, cond: bool, msg: str):
@@ -97,17 +132,25 @@ class Config:
         if not cond: raise ConfigError(f"{type(self).__name__}: {msg}")
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
-    def from_dict(cls, d: dict):
-        "Build from a dict, refusing unknown keys (with the closest valid name)."
-        names = [f.name for f in fields(cls)]
-        for k in d:
+    def from_dict(cls, d: dict, _path: str = "", _top: str | None = None):
+        "Build from a (nested) dict, refusing unknown keys at any depth with the closest valid name (`train.lrr` -> `train.lr`)."
+        top, d = _top or cls.__name__, _unflatten(d)
+        fs, hints = {f.name: f for f in fields(cls)}, _hints(cls)
+        names, kw = list(fs), {}
+        for k, v in d.items():
             if k not in names:
                 hint = difflib.get_close_matches(k, names, n=1)
-                raise ConfigError(f"{cls.__name__}: unknown field {k!r}" + (f" (did you mean {hint[0]!r}?)" if hint else f"; fields are {names}"))
-        return cls(**d)
+                raise ConfigError(f"{top}: unknown field {_path + k!r}" + (f" (did you mean {_path + hint[0]!r}?)" if hint
+                                  else f"; fields{' of ' + _path[:-1] if _path else ''} are {names}"))
+            sub = _sub_config(hints.get(k))
+            if sub is not None and isinstance(v, dict):  # a partial dict overrides the field's own default (e.g. a paper's TrainConfig)
+                base = _field_default(fs[k])
+                kw[k] = sub.from_dict(_merge(base.to_dict(), v) if isinstance(base, Config) else v, f"{_path}{k}.", top)
+            else: kw[k] = v
+        return cls(**kw)
     def replace(self, **kw):
-        "A copy with some fields changed (validated again)."
-        return type(self).from_dict({**self.to_dict(), **kw})
+        "A copy with some fields changed (validated again); nested fields by dotted name (`replace(**{'train.lr': 1e-4})`) or by a partial dict (`replace(train={'lr': 1e-4})`)."
+        return type(self).from_dict(_merge(self.to_dict(), _unflatten(kw)))
     def save(self, path) -> Path:
         with atomic_write(path, "w") as f: json.dump(self.to_dict(), f, indent=1)
         return Path(path)
@@ -154,6 +197,76 @@ def load_weights(model: torch.nn.Module, path, strict: bool = True, device="cpu"
     load_model(model, str(path), strict=strict, device=str(device))
     with safe_open(str(path), framework="pt") as f: meta = f.metadata() or {}
     return json.loads(meta.get("lab", "{}"))
+
+# %% ../../nbs/core/00_base.ipynb #690546ff
+def _parse_bool(s: str) -> bool:
+    v = str(s).strip().lower()
+    if v in ("1", "true", "yes", "on"): return True
+    if v in ("0", "false", "no", "off"): return False
+    raise ValueError(f"expected true/false, got {s!r}")
+
+def _flag_type(tp):
+    "(argparse type, metavar) for a field's type: bool, int, float, str, dict/list (JSON), each also taking `none` when Optional."
+    import typing
+    args = typing.get_args(tp)
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), tp) if args and typing.get_origin(tp) is not list and typing.get_origin(tp) is not dict else tp
+    base = typing.get_origin(base) or base
+    conv = {bool: _parse_bool, int: int, float: float, str: str, dict: json.loads, list: json.loads}.get(base, str)
+    def parse(s: str):
+        if optional and s.strip().lower() == "none": return None
+        return conv(s)
+    parse.__name__ = getattr(base, "__name__", "value")  # argparse names the type in its errors
+    meta = {bool: "{true,false}", dict: "JSON", list: "JSON"}.get(base, getattr(base, "__name__", "X").upper())
+    return parse, meta + ("|none" if optional else "")
+
+def config_parser(cls, # a Config subclass
+                  parser=None, # add to this argparse parser (default: a new one)
+                  prefix: str = "", # flag prefix for nested configs (used by the recursion)
+                  defaults=None, # the instance whose values are the shown defaults (default: `cls()`'s field defaults)
+                 ):
+    "An argparse parser with one `--[prefix.]field` flag per (nested) field of `cls`: type and default from the field, help from its comment."
+    import argparse
+    from fastcore.docments import docments
+    doc = (cls.__doc__ or "").strip()
+    parser = parser or argparse.ArgumentParser(description=None if doc.startswith(cls.__name__ + "(") else doc)
+    docs, hints = docments(cls), _hints(cls)
+    group = parser.add_argument_group(prefix[:-1] or cls.__name__) if prefix else parser
+    for f in fields(cls):
+        name, tp = prefix + f.name, hints.get(f.name, f.type)
+        dflt = getattr(defaults, f.name) if defaults is not None else _field_default(f)
+        help_ = (docs.get(f.name) or "").replace("%", "%%")
+        flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])  # --n_train and --n-train
+        if (sub := _sub_config(tp)) is not None:
+            if dflt is None:  # optional part: off unless asked for
+                group.add_argument(*flags, dest=name, action="store_const", const={}, default=argparse.SUPPRESS,
+                                   help=f"{help_} (switch it on with its defaults; any --{name}.* flag also does)")
+            config_parser(sub, parser, name + ".", dflt)
+            continue
+        typ, meta = _flag_type(tp)
+        shown = dflt if not isinstance(dflt, (dict, list)) else json.dumps(dflt)
+        group.add_argument(*flags, dest=name, type=typ, metavar=meta, default=argparse.SUPPRESS,
+                           help=f"{help_} (default: {shown})", **({"nargs": "?", "const": True} if meta.startswith("{true") else {}))
+    return parser
+
+def config_from_args(cls, # a Config subclass
+                     argv=None, # command-line words (default sys.argv[1:])
+                     parser=None, # a parser made by `config_parser(cls)` (possibly with extra flags of the script)
+                     base: dict | None = None, # values to start from (e.g. a preset) before the flags
+                    ):
+    "Parse `argv` into `cls` (only the flags given override the defaults); returns `(config, namespace)` for any extra flags."
+    parser = parser or config_parser(cls)
+    ns, rest = parser.parse_known_args(argv)
+    if rest:  # argparse has no suggestions before Python 3.12: name the closest flag
+        flags = [o for a in parser._actions for o in a.option_strings]
+        bad = next((r.split("=")[0] for r in rest if r.startswith("-")), rest[0])
+        hint = difflib.get_close_matches(bad, flags, n=1)
+        parser.error(f"unknown flag {bad}" + (f" (did you mean {hint[0]}?)" if hint else f"; see --help") if bad.startswith("-")
+                     else f"unrecognized arguments: {' '.join(rest)}")
+    names = {f.name for f in fields(cls)}
+    given = {k: v for k, v in vars(ns).items() if k.split(".")[0] in names}
+    d = _unflatten({**json.loads(json.dumps(base or {})), **given})  # dotted flags merge into the nested dicts
+    return cls.from_dict(d), ns
 
 # %% ../../nbs/core/00_base.ipynb #b472f09b
 def progress(it: Iterable | None = None, desc: str | None = None, total: int | None = None, **kw):

@@ -17,8 +17,9 @@ from torch.utils.data import DataLoader, IterableDataset, Sampler
 from .base import Config, ConfigError, Recorder, exists, get_device, progress, seed_everything
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'LR_SCHEDULES', 'TrainConfig', 'lr_factor', 'EpochSampler', 'checkpoints', 'latest_checkpoint',
-           'StepContext', 'FitResult', 'resolve_mixed_precision', 'fit']
+__all__ = ['MIXED_PRECISION', 'LR_SCHEDULES', 'TrainConfig', 'LoRAConfig', 'apply_lora', 'lr_factor', 'EpochSampler',
+           'checkpoints', 'latest_checkpoint', 'make_optimizer', 'StepContext', 'FitResult', 'resolve_mixed_precision',
+           'fit']
 
 # %% ../../nbs/core/02_train.ipynb #b4f689f9
 MIXED_PRECISION = ("no", "fp16", "bf16", "auto")
@@ -61,6 +62,27 @@ class TrainConfig(Config):
         self.check(self.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         self.check(self.warmup_steps <= self.steps, f"warmup_steps ({self.warmup_steps}) must be <= steps ({self.steps})")
         self.check(self.ckpt_every == 0 or exists(self.out_dir), f"ckpt_every={self.ckpt_every} needs out_dir (where to write step-N/)")
+
+# %% ../../nbs/core/02_train.ipynb #7dfb2f37
+@dataclass
+class LoRAConfig(Config):
+    "A LoRA adapter (Hu et al. 2021) as peft builds it; common defaults, none of them from a lab paper."
+    r: int = 16                        # rank: common LoRA default
+    alpha: int = 32                    # scaling numerator (2 r, the common choice)
+    dropout: float = 0.05              # on the adapter's input (common default)
+    targets: str = "all-linear"        # peft: every linear layer except the output head
+
+    def validate(self):
+        self.check(self.r >= 1 and 0 <= self.dropout < 1, f"r must be >= 1 and dropout in [0, 1), got r={self.r}, dropout={self.dropout}")
+
+def apply_lora(model: torch.nn.Module, # the model to adapt (its weights are frozen by peft)
+               cfg: LoRAConfig, # rank, alpha, dropout, target modules
+               task_type: str = "CAUSAL_LM", # peft task type
+              ):
+    "Wrap `model` in a peft LoRA adapter; only the adapter's weights train."
+    from peft import LoraConfig, get_peft_model
+    return get_peft_model(model, LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                                            target_modules=cfg.targets, task_type=task_type))
 
 # %% ../../nbs/core/02_train.ipynb #e74c6b28
 def lr_factor(step: int, # optimizer step, 0-based
@@ -133,6 +155,24 @@ def _check_resumable(ckpt: Path, cfg: TrainConfig, state: dict, num_processes: i
     if state.get("num_processes", num_processes) != num_processes:
         diff.append(f"num_processes: {state['num_processes']} -> {num_processes}")
     if diff: warnings.warn(f"resuming from {ckpt} with a different setup, so the result will differ from an uninterrupted run: " + "; ".join(diff))
+
+# %% ../../nbs/core/02_train.ipynb #61e5b7c6
+def make_optimizer(model: torch.nn.Module, # the model whose trainable parameters are optimised
+                   cfg: TrainConfig, # lr (the default group) and weight_decay (every group)
+                   group_lrs: dict[str, float | None] | None = None, # submodule name -> its own lr (None = cfg.lr)
+                  ) -> torch.optim.AdamW:
+    "AdamW over the trainable parameters with `cfg.lr` and `cfg.weight_decay`; named submodules may get their own lr."
+    ps = [p for p in model.parameters() if p.requires_grad]
+    special = {}
+    for name, lr in (group_lrs or {}).items():
+        if lr is None or not hasattr(model, name) and "." not in name: continue
+        ids = {id(p) for p in model.get_submodule(name).parameters() if p.requires_grad}
+        if ids: special[name] = (lr, ids)
+    if not special: return torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    taken = set().union(*(ids for _, ids in special.values()))
+    groups = [{"params": [p for p in ps if id(p) not in taken], "lr": cfg.lr}]
+    groups += [{"params": [p for p in ps if id(p) in ids], "lr": lr} for lr, ids in special.values()]
+    return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 # %% ../../nbs/core/02_train.ipynb #f811c80c
 @dataclass
@@ -212,7 +252,7 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
         loss_fn: Callable, # loss_fn(model, batch, ctx) -> scalar Tensor | dict of named parts with "loss"
         data, # a map-style Dataset (the loop builds a seeded DataLoader) or a DataLoader
         cfg: TrainConfig, # steps, batch size, optimisation, logging and checkpoint settings
-        optimizer: torch.optim.Optimizer | None = None, # default: AdamW(lr, weight_decay) over all parameters
+        optimizer: torch.optim.Optimizer | None = None, # default: `make_optimizer(model, cfg)` (AdamW(lr, weight_decay))
         recorder: Recorder | None = None, # logged rows go to `recorder.log(curve, ...)` (main process)
         curve: str = "train", # the curve's name in the recorder
         collate_fn: Callable | None = None, # how to batch examples (default: torch's default_collate)
@@ -224,7 +264,7 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
     seed_everything(cfg.seed)
     out = Path(cfg.out_dir) if exists(cfg.out_dir) else None
     dl, sampler = _loader(data, cfg, collate_fn)
-    opt = optimizer or torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = optimizer or make_optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, partial(lr_factor, warmup=cfg.warmup_steps, total=cfg.steps, schedule=cfg.lr_schedule))
     model, opt, dl = acc.prepare(model, opt, dl)
     acc.register_for_checkpointing(sched)  # saved/restored with the checkpoint, stepped once per optimizer step

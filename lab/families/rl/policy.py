@@ -5,19 +5,20 @@
 # %% ../../../nbs/families/rl/00_grpo.ipynb #cc4464f2
 from __future__ import annotations
 import logging, string
+from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
 import torch
 from torch import Tensor
 
-from ...core.base import exists
+from ...core.base import Config, exists
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['AGGS', 'group_advantages', 'k3_kl', 'masked_mean', 'aggregate', 'clipped_policy_loss', 'Rollout', 'format_prompts',
-           'eos_ids', 'completion_mask', 'sample_groups', 'selective_log_softmax', 'completion_logprobs',
-           'tiny_causal_lm']
+__all__ = ['AGGS', 'group_advantages', 'k3_kl', 'masked_mean', 'aggregate', 'clipped_policy_loss', 'RolloutConfig',
+           'PolicyLossConfig', 'Rollout', 'format_prompts', 'eos_ids', 'completion_mask', 'sample_groups',
+           'selective_log_softmax', 'completion_logprobs', 'tiny_causal_lm']
 
 # %% ../../../nbs/families/rl/00_grpo.ipynb #f913a9d0
 def group_advantages(rewards: Tensor, # (B, G) rewards: one row per prompt, one column per sampled completion
@@ -96,6 +97,51 @@ def clipped_policy_loss(logp: Tensor, # (N, T) log-probs of the sampled completi
                    ratio_min=torch.where(m > 0, ratio, torch.full_like(ratio, big)).min(),
                    ratio_max=torch.where(m > 0, ratio, torch.full_like(ratio, -big)).max())
     return out
+
+# %% ../../../nbs/families/rl/00_grpo.ipynb #dc18735b
+@dataclass
+class RolloutConfig(Config):
+    "How the completions of one GRPO step are sampled from the policy."
+    num_generations: int = 16         # RL4HS §4 / DAPO: G = 16 samples per prompt
+    temperature: float = 1.0          # RL4HS §4: rollout temperature 1.0 (also divides the logits when scoring)
+    top_p: float = 1.0                # RL4HS §4: rollout top-p 1.0
+    top_k: int = 0                    # 0 = off (RL4HS samples from the full distribution)
+    max_prompt_len: int = 4096        # not in the paper; RAGTruth prompts fit; longer ones are cut from the left (counted)
+    max_completion_len: int = 1024    # not in the paper; our choice for reasoning + JSON
+    min_completion_len: int = 0       # EOS is forbidden before this many tokens (0 = off; benchmarks use it for fixed lengths)
+
+    def validate(self):
+        self.check(self.num_generations >= 2, f"num_generations must be >= 2 (a group needs a spread), got {self.num_generations}")
+        self.check(self.temperature > 0, f"temperature must be > 0 for sampling, got {self.temperature}")
+        self.check(0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}")
+        self.check(self.top_k >= 0, f"top_k must be >= 0 (0 = off), got {self.top_k}")
+        self.check(self.max_prompt_len >= 8 and self.max_completion_len >= 1, "max_prompt_len must be >= 8 and max_completion_len >= 1")
+        self.check(0 <= self.min_completion_len <= self.max_completion_len, "need 0 <= min_completion_len <= max_completion_len")
+
+@dataclass
+class PolicyLossConfig(Config):
+    "How group rewards become the clipped policy loss: `group_advantages` then `clipped_policy_loss`."
+    scale: str = "std"                # GRPO: divide by the group std ("none" = Dr. GRPO centring only)
+    eps: float = 1e-4                 # TRL: added to the group std
+    clip_low: float = 0.2             # PPO/GRPO ε (DAPO keeps 0.2 for the low side)
+    clip_high: float = 0.28           # RL4HS §4 / DAPO clip-higher
+    agg: str = "token-mean"           # RL4HS: token-level objective (DAPO); "seq-mean" = original GRPO
+    beta: float = 0.0                 # RL4HS gives no KL coefficient: no KL
+    kl_ratio: bool = True             # TRL 1.16 default (DeepSeek-V3.2): KL x ratio, the unbiased reverse-KL gradient
+
+    def validate(self):
+        self.check(self.scale in ("std", "none"), f"scale must be 'std' or 'none', got {self.scale!r}")
+        self.check(0 <= self.clip_low < 1 and self.clip_high >= 0, f"need 0 <= clip_low < 1 and clip_high >= 0, got {self.clip_low}, {self.clip_high}")
+        self.check(self.agg in AGGS, f"agg must be one of {AGGS}, got {self.agg!r}")
+        self.check(self.beta >= 0, f"beta must be >= 0, got {self.beta}")
+
+    def advantages(self, rewards: Tensor) -> Tensor:
+        "`group_advantages` with this config's `eps` and `scale`."
+        return group_advantages(rewards, self.eps, self.scale)
+
+    def loss(self, logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, ref_logp: Tensor | None = None) -> dict[str, Tensor]:
+        "`clipped_policy_loss` with this config's clipping, aggregation and KL."
+        return clipped_policy_loss(logp, old_logp, adv, mask, self.clip_low, self.clip_high, self.agg, ref_logp, self.beta, self.kl_ratio)
 
 # %% ../../../nbs/families/rl/00_grpo.ipynb #106cb36f
 class Rollout(NamedTuple):

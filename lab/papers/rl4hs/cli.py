@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ...core.base import atomic_write
-from .detect import DETECTORS, DetectError, DetectorMissing, check_inputs, detect, load_detector, quick_train
+from .detect import DETECTORS, DetectError, DetectorMissing, check_inputs, detect, load_detector, save_quick_tagger
 
 # %% auto #0
 __all__ = ['run_batch', 'build_parser', 'main']
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = build_parser(); a = ap.parse_args(argv)
     try:
         if a.train_quick:
-            print(f"saved {quick_train(a.train_quick, on_progress=lambda f, m: print(f'[{f:4.0%}] {m}', file=sys.stderr))}")
+            print(f"saved {save_quick_tagger(a.train_quick, on_progress=lambda f, m: print(f'[{f:4.0%}] {m}', file=sys.stderr))}")
             return 0
         if a.batch:
             if a.source or a.response or a.question: raise DetectError("give either --batch or --source/--response/--question, not both")

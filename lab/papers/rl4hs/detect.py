@@ -15,7 +15,7 @@ from ...core.base import Config, artifacts_dir, atomic_write, default, exists, r
 __all__ = ['MAX_CHARS', 'TAGGERS', 'SHIPPED', 'DETECTORS', 'HOW_TO_MAKE', 'DetectError', 'DetectorMissing', 'check_text',
            'check_inputs', 'infer_task_type', 'Detection', 'Detector', 'TaggerDetector', 'GenerativeDetector',
            'detector_path', 'shipped_dir', 'detector_source', 'load_detector', 'available_detectors',
-           'describe_detector', 'detect', 'highlight', 'train_quick_tagger', 'quick_train', 'trained_part',
+           'describe_detector', 'detect', 'highlight', 'train_quick_tagger', 'save_quick_tagger', 'trained_part',
            'save_shipped_tagger', 'load_shipped_tagger', 'tagger_test_metrics', 'ShippedTaggerConfig', 'shipped_record',
            'make_shipped_tagger']
 
@@ -234,7 +234,8 @@ def train_quick_tagger(n_train: int = 200, # training responses from the benchma
                       ):
     "A supervised tagger (frozen MiniLM + align head) trained on the benchmark's first `n_train` training responses."
     from lab.families.spans.bench import load_spanbench
-    from lab.papers.rl4hs.tagger import TaggerConfig, build_tagger, make_items, train_sft
+    from lab.core.train import TrainConfig
+    from lab.papers.rl4hs.tagger import TaggerConfig, TaggerSFTConfig, build_tagger, make_items, train_tagger_sft
     import math, torch
     say = on_progress or (lambda f, m: None)
     say(0.0, "building the span benchmark"); data = load_spanbench(bench_seed)
@@ -250,11 +251,12 @@ def train_quick_tagger(n_train: int = 200, # training responses from the benchma
     with torch.no_grad(): m.head.out.bias.fill_(math.log(pos / (1 - pos)))   # classifier prior, as 10_rl4hs's SFT runs
     def cb(ctx, logs):
         say(0.65 + 0.35 * ctx.step / steps, f"training step {ctx.step}/{steps}")
-    res = train_sft(m, items, steps=steps, lr=lr, batch_size=batch_size, seed=seed, progress=False, callbacks=[cb])
+    cfg = TaggerSFTConfig(train=TrainConfig(steps=steps, lr=lr, batch_size=batch_size, seed=seed, log_every=max(1, steps // 10), progress=False))
+    res = train_tagger_sft(m, items, cfg, callbacks=[cb])
     res.model.meta = {"n_train": len(train), "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "bench_seed": bench_seed}
     return res.model.eval()
 
-def quick_train(kind: str = "sft", # only 'sft' (RL needs the experiment notebook)
+def save_quick_tagger(kind: str = "sft", # only 'sft' (RL needs the experiment notebook)
                 n_train: int = 200, # training responses from the benchmark
                 steps: int = 150, # optimizer steps
                 on_progress: Callable[[float, str], None] | None = None, # (fraction, message)
@@ -265,7 +267,7 @@ def quick_train(kind: str = "sft", # only 'sft' (RL needs the experiment noteboo
     from lab.papers.rl4hs.tagger import save_tagger
     say = on_progress or (lambda f, m: None)
     m = train_quick_tagger(n_train, steps, on_progress=say)
-    path = save_tagger(m, name or TAGGERS["sft"], {"quick": True, **m.meta, "made_by": "lab.papers.rl4hs.detect.quick_train"})
+    path = save_tagger(m, name or TAGGERS["sft"], {"quick": True, **m.meta, "made_by": "lab.papers.rl4hs.detect.save_quick_tagger"})
     say(1.0, f"saved {path}")
     return path
 

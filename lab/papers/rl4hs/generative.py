@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, math, os, shutil, tempfile, time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -14,9 +14,11 @@ import torch
 from torch import Tensor
 
 from ...core.base import Config, artifacts_dir, exists, default, seed_everything
+from ...core.train import TrainConfig, LoRAConfig, apply_lora
 from ...families.spans.spans import SpanCounts, span_counts, prf, evaluate_spans
-from .grpo import (format_prompts, completion_logprobs, score_completions, apply_lora, gold_of,
-                            parse_hallucination_list, evaluate_generative, Predictions, decoding_of)
+from ...families.rl.policy import format_prompts, completion_logprobs
+from ...families.spans.ragtruth import get_field, gold_spans
+from .grpo import score_completions, parse_hallucination_list, evaluate_generative, Predictions, decoding_of
 
 # %% auto #0
 __all__ = ['POLICY_SUBDIR', 'POLICY_META', 'pick_examples', 'SFTConfig', 'sft_features', 'SFTCollator', 'sft_loss',
@@ -24,8 +26,6 @@ __all__ = ['POLICY_SUBDIR', 'POLICY_META', 'pick_examples', 'SFTConfig', 'sft_fe
            'policy_dir', 'save_policy', 'load_policy', 'detect_generative']
 
 # %% ../../../nbs/papers/rl4hs/11_rl4hs_generative.ipynb #5a8e6b9b
-def _get(x, k, d=None): return x.get(k, d) if isinstance(x, dict) else getattr(x, k, d)
-
 def pick_examples(examples: Sequence, # RAGTruth-schema examples (`Example`s or dicts with task_type and spans)
                   n: int | None, # how many to take (None or >= len: all, in the original order)
                   seed: int | None = None, # None: each group in file order; else shuffled with this seed
@@ -34,7 +34,7 @@ def pick_examples(examples: Sequence, # RAGTruth-schema examples (`Example`s or 
     examples = list(examples)
     if n is None or n >= len(examples): return examples
     groups: dict[tuple, list] = defaultdict(list)
-    for e in examples: groups[(_get(e, "task_type"), bool(gold_of(e)))].append(e)
+    for e in examples: groups[(get_field(e, "task_type"), bool(gold_spans(e, merge=False)))].append(e)
     if seed is not None:
         import random
         rng = random.Random(seed)
@@ -47,32 +47,25 @@ def pick_examples(examples: Sequence, # RAGTruth-schema examples (`Example`s or 
     return out
 
 # %% ../../../nbs/papers/rl4hs/11_rl4hs_generative.ipynb #d357dfe9
+def _sft_train() -> TrainConfig:
+    return TrainConfig(steps=200,              # our choice for a 135M model on CPU
+                       lr=5e-5,                # our choice for full fine-tuning of SmolLM2-135M (LoRA: ~1e-4 to 1e-3)
+                       batch_size=4,           # examples per micro-batch
+                       warmup_steps=10,        # linear warm-up
+                       lr_schedule="cosine")   # decay to 0 at `steps`
+
 @dataclass
 class SFTConfig(Config):
     "Supervised fine-tuning of a generative detector (RAGTruth baseline target, no CoT)."
-    steps: int = 200                  # optimizer steps (our choice for a 135M model on CPU)
-    lr: float = 5e-5                  # our choice for full fine-tuning of SmolLM2-135M (LoRA: ~1e-4 to 1e-3)
-    batch_size: int = 4               # examples per micro-batch
-    grad_accum: int = 1               # micro-batches per optimizer step
-    warmup_steps: int = 10            # linear warm-up (lab.core.train)
-    lr_schedule: str = "cosine"       # decay to 0 at `steps` (lab.core.train)
-    weight_decay: float = 0.0         # AdamW
     max_len: int = 2048               # prompt + target tokens; longer prompts are cut from the left (counted)
     cot: bool = False                 # prompts without reasoning: the target has no reasoning to imitate
     train_layers: int | None = None   # train only the top N decoder layers (+ final norm): a cheaper backward on CPU; None = all
-    lora: bool = False                # peft LoRA instead of full fine-tuning
-    lora_r: int = 16                  # common LoRA default (as GRPOConfig)
-    lora_alpha: int = 32              # 2 r
-    lora_dropout: float = 0.05        # common LoRA default
-    lora_targets: str = "all-linear"  # peft: every linear layer except the LM head
-    seed: int = 0                     # init of LoRA, data order
+    lora: LoRAConfig | None = None    # a peft LoRA adapter instead of full fine-tuning (None = full)
+    train: TrainConfig = field(default_factory=_sft_train)  # the loop: 200 steps, lr 5e-5, batch 4, warm-up 10, cosine; seed 0 (LoRA init, data order)
 
     def validate(self):
-        self.check(self.steps >= 1 and self.batch_size >= 1 and self.grad_accum >= 1, "steps, batch_size and grad_accum must be >= 1")
-        self.check(self.lr > 0, f"lr must be > 0, got {self.lr}")
         self.check(self.max_len >= 16, f"max_len must be >= 16 tokens, got {self.max_len}")
-        self.check(self.lora_r >= 1 and 0 <= self.lora_dropout < 1, "lora_r must be >= 1 and lora_dropout in [0, 1)")
-        self.check(not (self.lora and self.train_layers), "choose LoRA or train_layers, not both")
+        self.check(not (exists(self.lora) and self.train_layers), "choose LoRA or train_layers, not both")
 
 def sft_features(tok, # the policy's tokenizer (chat template, EOS)
                  prompt: str, # the detection prompt (`ragtruth.build_prompt`)
@@ -151,22 +144,19 @@ def train_sft(examples: Sequence, # RAGTruth-schema training examples
               cfg: SFTConfig | None = None, # hyper-parameters
               recorder=None, # `lab.core.base.Recorder` for the training curve
               curve: str = "sft", # curve name
-              train_kw: dict | None = None, # extra `lab.core.train.TrainConfig` fields (log_every, out_dir, progress, ...)
               callbacks=(), # passed to `fit`
              ):
-    "Supervised fine-tuning on RAGTruth's `{\"hallucination list\": [...]}` target with `lab.core.train.fit`; returns fit's result."
-    from lab.core.train import TrainConfig, fit
+    "Supervised fine-tuning on RAGTruth's `{\"hallucination list\": [...]}` target: `fit(model, sft_loss, features, cfg.train)`."
+    from lab.core.train import fit
     cfg = default(cfg, SFTConfig)
     data = sft_dataset(examples, tok, cfg)
     if not data: raise ValueError("train_sft needs at least one example")
     n_cut = sum(f["prompt_cut"] for f in data)
     if n_cut: print(f"train_sft: {n_cut} of {len(data)} prompts were cut from the left to max_len={cfg.max_len}")
-    seed_everything(cfg.seed)
-    if cfg.lora: model = apply_lora(model, cfg)
+    seed_everything(cfg.train.seed)
+    if exists(cfg.lora): model = apply_lora(model, cfg.lora)
     else: train_top_layers(model, cfg.train_layers)
-    tcfg = TrainConfig(**{**dict(steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size, grad_accum=cfg.grad_accum, warmup_steps=min(cfg.warmup_steps, cfg.steps),
-                                 lr_schedule=cfg.lr_schedule, weight_decay=cfg.weight_decay, seed=cfg.seed), **(train_kw or {})})
-    res = fit(model, sft_loss, data, tcfg, recorder=recorder, curve=curve, collate_fn=SFTCollator(tok.pad_token_id or 0), callbacks=callbacks)
+    res = fit(model, sft_loss, data, cfg.train, recorder=recorder, curve=curve, collate_fn=SFTCollator(tok.pad_token_id or 0), callbacks=callbacks)
     if recorder is not None: recorder.meta.setdefault("sft", {}).update(cfg=cfg.to_dict(), n_examples=len(data), prompts_cut=n_cut)
     return res
 

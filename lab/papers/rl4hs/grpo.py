@@ -12,17 +12,19 @@ import torch
 from torch import Tensor
 
 from ...core.base import Config, exists, default, seed_everything, progress
+from ...core.train import TrainConfig, LoRAConfig, apply_lora
 from ...families.spans.spans import Span, check_span, locate_spans, span_reward, prf
 from ...families.spans.ragtruth import get_field, gold_spans, has_gold_spans
 # the generic RL pieces (also importable from here, as before the move to the family)
 from ...families.rl.policy import (AGGS, group_advantages, k3_kl, clipped_policy_loss, Rollout, format_prompts, eos_ids,
-                                    completion_mask, sample_groups, selective_log_softmax, completion_logprobs, tiny_causal_lm)
+                                    completion_mask, sample_groups, selective_log_softmax, completion_logprobs, tiny_causal_lm,
+                                    RolloutConfig, PolicyLossConfig)
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['CAPO_CLASSES', 'has_gold', 'capo_class', 'capo_scale', 'ParseResult', 'parse_hallucination_list', 'Scored',
-           'completion_text', 'score_completions', 'span_reward_fn', 'GRPOConfig', 'gold_of', 'GRPOLoss', 'apply_lora',
+           'completion_text', 'score_completions', 'span_reward_fn', 'GRPOConfig', 'check_capo', 'gold_of', 'GRPOLoss',
            'make_rows', 'collate_rows', 'train_grpo', 'Predictions', 'decoding_of', 'evaluate_generative']
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #be3a073c
@@ -156,68 +158,49 @@ def span_reward_fn(prompts: Sequence, # prompts (unused; TRL passes them)
     return score_completions(completions, gold_spans, response).rewards
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #e3ad224e
+def _rl4hs_train() -> TrainConfig:
+    return TrainConfig(lr=1e-6,        # RL4HS §4: 1e-6 for 7B (5e-7 for 14B)
+                       batch_size=64,  # RL4HS §4: batch 64 (prompts per step here)
+                       seed=0)         # sampling and data order
+
 @dataclass
 class GRPOConfig(Config):
-    "GRPO/CAPO hyper-parameters; defaults are RL4HS's (arXiv 2510.02173) unless the comment says otherwise."
+    "GRPO/CAPO on a causal LM; defaults are RL4HS's (arXiv 2510.02173) unless the comment says otherwise."
     model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"  # lab offline default; RL4HS: "Qwen/Qwen2.5-7B-Instruct" (or -14B-)
     cot: bool = True                  # RL4HS: reasoning steps before the JSON (set False for the no-CoT variant)
-    num_generations: int = 16         # RL4HS §4: G = 16 samples per prompt
-    temperature: float = 1.0          # RL4HS §4: rollout temperature 1.0
-    top_p: float = 1.0                # RL4HS §4: rollout top-p 1.0
-    top_k: int = 0                    # 0 = off (RL4HS samples from the full distribution)
-    max_prompt_len: int = 4096        # not in the paper; RAGTruth prompts fit; longer ones are cut from the left (counted)
-    max_completion_len: int = 1024    # not in the paper; our choice for reasoning + JSON
-    min_completion_len: int = 0       # EOS is forbidden before this many tokens (0 = off; benchmarks use it for fixed lengths)
-    scale: str = "std"                # GRPO: divide by the group std ("none" = Dr. GRPO centring only)
-    eps: float = 1e-4                 # TRL: added to the group std
+    rollout: RolloutConfig = field(default_factory=RolloutConfig)  # sampling: RL4HS §4 G = 16, temperature 1.0, top-p 1.0
+    loss: PolicyLossConfig = field(default_factory=PolicyLossConfig)  # advantages + clipped loss: RL4HS §4 clip-higher 0.28, token-mean, no KL
     capo_alpha: float = 0.5           # RL4HS CAPO α = 0.5 (chosen on validation); 1.0 = plain GRPO
     capo_class: str = "gold"          # the paper leaves it open: "gold" (prompt's gold label) or "pred" (sample's prediction)
-    clip_low: float = 0.2             # PPO/GRPO ε (DAPO keeps 0.2 for the low side)
-    clip_high: float = 0.28           # RL4HS §4 / DAPO clip-higher
-    agg: str = "token-mean"           # RL4HS: token-level objective (DAPO); "seq-mean" = original GRPO
-    beta: float = 0.0                 # RL4HS gives no KL coefficient: no KL
-    kl_ratio: bool = True             # TRL 1.16 default (DeepSeek-V3.2): KL x ratio, the unbiased reverse-KL gradient
-    lr: float = 1e-6                  # RL4HS §4: 1e-6 for 7B (5e-7 for 14B)
-    batch_size: int = 64              # RL4HS §4: batch 64 (prompts per step here)
-    epochs: float = 5.0               # RL4HS §4: 5 epochs
+    epochs: float | None = 5.0        # RL4HS §4: 5 epochs; sets the run's steps from the data size (None = use train.steps)
     eval_temperature: float = 0.6     # RL4HS evaluation decoding
     eval_top_p: float = 0.95          # RL4HS evaluation decoding
     eval_top_k: int = 20              # RL4HS evaluation decoding
-    lora: bool = False                # full fine-tuning in the paper; LoRA (peft) is our option for small GPUs/CPUs
-    lora_r: int = 16                  # common LoRA default (not in the paper)
-    lora_alpha: int = 32              # common LoRA default (2 r)
-    lora_dropout: float = 0.05        # common LoRA default
-    lora_targets: str = "all-linear"  # peft: every linear layer except the LM head
+    lora: LoRAConfig | None = None    # full fine-tuning in the paper; LoRA (peft) is our option for small GPUs/CPUs
     gradient_checkpointing: bool = False  # saves memory on long completions (GPU users with 7B models)
-    seed: int = 0                     # sampling and data order
+    train: TrainConfig = field(default_factory=_rl4hs_train)  # the loop: RL4HS §4 lr 1e-6, batch 64 prompts; seed 0
 
     def validate(self):
-        self.check(self.num_generations >= 2, f"num_generations must be >= 2 (a group needs a spread), got {self.num_generations}")
-        self.check(self.temperature > 0, f"temperature must be > 0 for sampling, got {self.temperature}")
-        self.check(0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}")
-        self.check(self.top_k >= 0 and self.eval_top_k >= 0, "top_k and eval_top_k must be >= 0 (0 = off)")
-        self.check(self.max_prompt_len >= 8 and self.max_completion_len >= 1, "max_prompt_len must be >= 8 and max_completion_len >= 1")
-        self.check(0 <= self.min_completion_len <= self.max_completion_len, "need 0 <= min_completion_len <= max_completion_len")
-        self.check(self.scale in ("std", "none"), f"scale must be 'std' or 'none', got {self.scale!r}")
-        self.check(self.capo_alpha >= 0, f"capo_alpha must be >= 0 (1.0 = plain GRPO), got {self.capo_alpha}")
-        self.check(self.capo_class in CAPO_CLASSES, f"capo_class must be one of {CAPO_CLASSES}, got {self.capo_class!r}")
-        self.check(0 <= self.clip_low < 1 and self.clip_high >= 0, f"need 0 <= clip_low < 1 and clip_high >= 0, got {self.clip_low}, {self.clip_high}")
-        self.check(self.agg in AGGS, f"agg must be one of {AGGS}, got {self.agg!r}")
-        self.check(self.beta >= 0, f"beta must be >= 0, got {self.beta}")
-        self.check(self.lr > 0 and self.batch_size >= 1 and self.epochs > 0, "lr, batch_size and epochs must be positive")
+        check_capo(self)
+        self.check(self.epochs is None or self.epochs > 0, f"epochs must be > 0 or None (= train.steps), got {self.epochs}")
+        self.check(self.eval_top_k >= 0, "eval_top_k must be >= 0 (0 = off)")
         self.check(self.eval_temperature >= 0 and 0 < self.eval_top_p <= 1, "eval_temperature must be >= 0 (0 = greedy) and eval_top_p in (0, 1]")
-        self.check(self.lora_r >= 1 and 0 <= self.lora_dropout < 1, "lora_r must be >= 1 and lora_dropout in [0, 1)")
 
     @classmethod
     def cpu_small(cls, **kw) -> "GRPOConfig":
-        "Overrides that make a run fit a laptop CPU (2 cores) with SmolLM2-135M; every change is listed here."
-        base = dict(num_generations=4,      # 16 -> 4: four times fewer rollouts per prompt
-                    max_prompt_len=1024,    # the benchmark's prompts are short
-                    max_completion_len=96,  # 1024 -> 96: enough for the JSON (no-CoT) and a short reasoning
-                    cot=False,              # reasoning is the slow part of sampling on CPU
-                    lr=1e-5,                # 1e-6 -> 1e-5: a 135M model, few steps
-                    batch_size=2)           # 64 -> 2 prompts per step
-        return cls(**{**base, **kw})
+        "Overrides that make a run fit a laptop CPU (2 cores) with SmolLM2-135M; every change is listed here (then `kw`, as in `replace`)."
+        base = dict(rollout=dict(num_generations=4,       # 16 -> 4: four times fewer rollouts per prompt
+                                 max_prompt_len=1024,     # the benchmark's prompts are short
+                                 max_completion_len=96),  # 1024 -> 96: enough for the JSON (no-CoT) and a short reasoning
+                    cot=False,                            # reasoning is the slow part of sampling on CPU
+                    train=dict(lr=1e-5,                   # 1e-6 -> 1e-5: a 135M model, few steps
+                               batch_size=2))             # 64 -> 2 prompts per step
+        return cls().replace(**base).replace(**kw)
+
+def check_capo(cfg):
+    "Validate CAPO's two fields of any config that has them (`GRPOConfig`, the tagger's RL config)."
+    cfg.check(cfg.capo_alpha >= 0, f"capo_alpha must be >= 0 (1.0 = plain GRPO), got {cfg.capo_alpha}")
+    cfg.check(cfg.capo_class in CAPO_CLASSES, f"capo_class must be one of {CAPO_CLASSES}, got {cfg.capo_class!r}")
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #68cd2f2f
 has_gold = has_gold_spans   # kept for callers of `lab.papers.rl4hs.grpo.has_gold`
@@ -231,19 +214,19 @@ class GRPOLoss:
     def __init__(self, tok, # the policy's tokenizer
                  cfg: GRPOConfig, # method hyper-parameters
                  reward_fn: Callable = span_reward_fn, # TRL-style reward(prompts, completions, **columns) -> list[float]
-                 ref_model=None, # frozen reference policy (only used when cfg.beta > 0; None + LoRA = adapter disabled)
+                 ref_model=None, # frozen reference policy (only used when cfg.loss.beta > 0; None + LoRA = adapter disabled)
                  max_logged_malformed: int = 3, # how many malformed outputs to print in the log
                 ):
         self.tok, self.cfg, self.reward_fn, self.ref_model = tok, cfg, reward_fn, ref_model
         self.max_logged_malformed, self.totals = max_logged_malformed, dict(completions=0, malformed=0, not_found=0)
 
     def __call__(self, model, batch: Sequence[dict], ctx=None) -> dict[str, Tensor]:
-        cfg, G = self.cfg, self.cfg.num_generations
+        cfg, ro_cfg, G = self.cfg, self.cfg.rollout, self.cfg.rollout.num_generations
         rows = list(batch); B = len(rows)
         gen_model = getattr(ctx, "unwrapped_model", None) or model
         # 1. sample G completions per prompt (no grad)
-        ro = sample_groups(gen_model, self.tok, [r["prompt"] for r in rows], G, cfg.max_completion_len,
-                           cfg.temperature, cfg.top_p, cfg.top_k, cfg.max_prompt_len, cfg.min_completion_len)
+        ro = sample_groups(gen_model, self.tok, [r["prompt"] for r in rows], G, ro_cfg.max_completion_len,
+                           ro_cfg.temperature, ro_cfg.top_p, ro_cfg.top_k, ro_cfg.max_prompt_len, ro_cfg.min_completion_len)
         device = ro.completion_ids.device
         # 2. rewards (TRL interface: every non-prompt column, repeated per completion) and parsed predictions
         cols = {k: [r[k] for r in rows for _ in range(G)] for k in rows[0] if k != "prompt"}
@@ -254,22 +237,21 @@ class GRPOLoss:
         pred_empty = torch.tensor([not p.spans for p in parsed], device=device).view(B, G)
         golds = [gold_of(r) for r in rows] if all(map(has_gold_spans, rows)) else None
         # 3. advantages + CAPO
-        adv = group_advantages(R, cfg.eps, cfg.scale)                             # (B, G)
+        adv = cfg.loss.advantages(R)                                              # (B, G)
         if cfg.capo_alpha != 1.0:
             if cfg.capo_class == "gold" and golds is None: raise KeyError("capo_class='gold' needs 'gold_spans' (or 'labels') in every row")
             adv = capo_scale(adv, capo_class([not g for g in golds] if golds else [False] * B, pred_empty, cfg.capo_class), cfg.capo_alpha)
         # 4. log-probs (with grad) and old log-probs (one update per batch: the detached current ones)
-        logp = completion_logprobs(model, ro.prompt_ids, ro.prompt_mask, ro.completion_ids, ro.completion_mask, cfg.temperature)
-        ref_logp = self._ref_logprobs(model, ro) if cfg.beta > 0 else None
-        out = clipped_policy_loss(logp, logp.detach(), adv.reshape(-1), ro.completion_mask, cfg.clip_low, cfg.clip_high,
-                                  cfg.agg, ref_logp, cfg.beta, cfg.kl_ratio)
+        logp = completion_logprobs(model, ro.prompt_ids, ro.prompt_mask, ro.completion_ids, ro.completion_mask, ro_cfg.temperature)
+        ref_logp = self._ref_logprobs(model, ro) if cfg.loss.beta > 0 else None
+        out = cfg.loss.loss(logp, logp.detach(), adv.reshape(-1), ro.completion_mask, ref_logp)
         # 6. diagnostics
         out.update(self._stats(R, adv, parsed, ro, golds, cols))
         return out
 
     @torch.no_grad()
     def _ref_logprobs(self, model, ro: Rollout) -> Tensor:
-        args = (ro.prompt_ids, ro.prompt_mask, ro.completion_ids, ro.completion_mask, self.cfg.temperature)
+        args = (ro.prompt_ids, ro.prompt_mask, ro.completion_ids, ro.completion_mask, self.cfg.rollout.temperature)
         if self.ref_model is not None: return completion_logprobs(self.ref_model, *args)
         base = getattr(model, "module", model)
         if hasattr(base, "disable_adapter"):                                      # peft: the base model is the reference
@@ -277,7 +259,7 @@ class GRPOLoss:
         raise ValueError("beta > 0 needs a reference: pass ref_model=, or train a LoRA adapter (the base model is then the reference)")
 
     def _stats(self, R: Tensor, adv: Tensor, parsed, ro: Rollout, golds, cols) -> dict[str, Tensor]:
-        G = self.cfg.num_generations
+        G = self.cfg.rollout.num_generations
         n_bad = sum(not p.ok for p in parsed)
         self.totals["completions"] += len(parsed); self.totals["malformed"] += n_bad
         if n_bad and self.max_logged_malformed > 0:
@@ -303,12 +285,6 @@ class GRPOLoss:
         return {k: torch.as_tensor(v, dtype=torch.float32).detach().cpu() for k, v in s.items()}
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #b76276a4
-def apply_lora(model, cfg: GRPOConfig):
-    "Wrap `model` in a peft LoRA adapter with the config's rank, alpha, dropout and target modules."
-    from peft import LoraConfig, get_peft_model
-    return get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                                            target_modules=cfg.lora_targets, task_type="CAUSAL_LM"))
-
 def make_rows(examples: Sequence[dict], # RAGTruth-schema examples (see lab.families.spans.ragtruth)
               cot: bool = True, # prompts with reasoning steps (RL4HS) or JSON only
               prompt_fn: Callable | None = None, # example, cot -> prompt text (default `ragtruth.build_prompt`)
@@ -325,8 +301,6 @@ def train_grpo(examples: Sequence[dict], # RAGTruth-schema examples, or rows tha
                cfg: GRPOConfig | None = None, # method config (default: the paper's)
                model=None, # a causal LM; default `load_causal_lm(cfg.model)`
                tok=None, # its tokenizer (required with `model`)
-               steps: int | None = None, # optimizer steps (default: cfg.epochs over the examples)
-               train_kw: dict | None = None, # extra `lab.core.train.TrainConfig` fields (log_every, out_dir, grad_accum, ...)
                reward_fn: Callable = span_reward_fn, # TRL-style reward
                recorder=None, # a `lab.core.base.Recorder` for the training curve
                curve: str = "grpo", # curve name in the recorder
@@ -335,8 +309,8 @@ def train_grpo(examples: Sequence[dict], # RAGTruth-schema examples, or rows tha
                prompt_fn: Callable | None = None, # example, cot -> prompt (default ragtruth.build_prompt)
                callbacks=(), # passed to `fit`
               ):
-    "Train a causal LM with GRPO/CAPO on span detection with `lab.core.train.fit`; returns fit's result."
-    from lab.core.train import TrainConfig, fit
+    "Train a causal LM with GRPO/CAPO on span detection: `fit(model, GRPOLoss(cfg), rows, cfg.train)`; returns fit's result."
+    from lab.core.train import fit
     cfg = default(cfg, GRPOConfig)
     if model is None:
         from lab.core.assets import load_causal_lm
@@ -345,16 +319,15 @@ def train_grpo(examples: Sequence[dict], # RAGTruth-schema examples, or rows tha
     rows = list(examples) if all(isinstance(e, dict) and "prompt" in e for e in examples) else make_rows(examples, cfg.cot, prompt_fn)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
-        if cfg.lora: model.enable_input_require_grads()   # peft + checkpointing need grads at the embeddings
-    if cfg.beta > 0 and ref_model is None and not cfg.lora:
+        if exists(cfg.lora): model.enable_input_require_grads()   # peft + checkpointing need grads at the embeddings
+    if cfg.loss.beta > 0 and ref_model is None and not exists(cfg.lora):
         ref_model = copy.deepcopy(model).eval().requires_grad_(False)
-    if cfg.lora: model = apply_lora(model, cfg)
-    steps = steps or max(1, math.ceil(cfg.epochs * len(rows) / cfg.batch_size))
-    tcfg = TrainConfig(**{**dict(steps=steps, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed), **(train_kw or {})})
-    seed_everything(cfg.seed)
+    if exists(cfg.lora): model = apply_lora(model, cfg.lora)
+    if exists(cfg.epochs): cfg = cfg.replace(train=dict(steps=max(1, math.ceil(cfg.epochs * len(rows) / cfg.train.batch_size))), epochs=None)
+    seed_everything(cfg.train.seed)
     loss_fn = GRPOLoss(tok, cfg, reward_fn, ref_model)
-    res = fit(model, loss_fn, rows, tcfg, recorder=recorder, curve=curve, collate_fn=collate_rows, callbacks=callbacks)
-    if recorder is not None: recorder.meta.setdefault("grpo", {}).update(cfg=cfg.to_dict(), steps=steps, totals=dict(loss_fn.totals))
+    res = fit(model, loss_fn, rows, cfg.train, recorder=recorder, curve=curve, collate_fn=collate_rows, callbacks=callbacks)
+    if recorder is not None: recorder.meta.setdefault("grpo", {}).update(cfg=cfg.to_dict(), steps=cfg.train.steps, totals=dict(loss_fn.totals))
     return res
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #4339188a
@@ -375,7 +348,7 @@ class Predictions:
 def decoding_of(cfg: GRPOConfig | None = None) -> dict:
     "The evaluation decoding of a config (RL4HS: temperature 0.6, top-p 0.95, top-k 20)."
     cfg = default(cfg, GRPOConfig)
-    return dict(temperature=cfg.eval_temperature, top_p=cfg.eval_top_p, top_k=cfg.eval_top_k, max_new_tokens=cfg.max_completion_len)
+    return dict(temperature=cfg.eval_temperature, top_p=cfg.eval_top_p, top_k=cfg.eval_top_k, max_new_tokens=cfg.rollout.max_completion_len)
 
 def evaluate_generative(model, # causal LM
                         tok, # its tokenizer

@@ -16,16 +16,17 @@ from torch import Tensor, nn
 from ...core.base import Config, artifacts_dir, default, exists, load_weights, progress, save_weights, seed_everything
 from ...families.spans.spans import Span, merge_spans, span_reward, evaluate_spans, prf
 from ...families.spans.ragtruth import get_field, gold_spans
-from ...families.rl.policy import group_advantages, clipped_policy_loss
-from .grpo import GRPOConfig, capo_class, capo_scale
+from ...core.train import TrainConfig, make_optimizer
+from ...families.rl.policy import PolicyLossConfig
+from .grpo import capo_class, capo_scale, check_capo
 
 # %% auto #0
 __all__ = ['MINILM', 'HEADS', 'STATE_DTYPE', 'TaggerConfig', 'sparse_bias', 'second_segment', 'response_windows', 'Window',
            'encode_pair', 'ScoredSpan', 'token_labels', 'tokens_to_spans', 'overlap_bits', 'LinearHead', 'AlignHead',
            'SpanTagger', 'build_tagger', 'tiny_tagger', 'source_of', 'make_items', 'states_key', 'collate_items',
-           'batch_logits', 'sft_loss', 'bernoulli_logprob', 'sample_masks', 'mask_rewards', 'TaggerGRPOLoss',
-           'predict_items', 'evaluate_tagger', 'predict', 'dev_callback', 'train_sft', 'train_rl', 'tagger_path',
-           'save_tagger', 'load_tagger']
+           'batch_logits', 'tagger_sft_loss', 'bernoulli_logprob', 'sample_masks', 'mask_rewards', 'TaggerRLConfig',
+           'TaggerGRPOLoss', 'predict_items', 'evaluate_tagger', 'predict', 'dev_callback', 'TaggerSFTConfig',
+           'train_tagger_sft', 'train_rl', 'tagger_path', 'save_tagger', 'load_tagger']
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #5979e23e
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -402,7 +403,7 @@ def batch_logits(model: SpanTagger, batch: dict) -> Tensor:
     return model(batch["input_ids"].to(dev), am, tt, lex)
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #62c5da4c
-def sft_loss(model: SpanTagger, batch: dict, ctx=None) -> dict[str, Tensor]:
+def tagger_sft_loss(model: SpanTagger, batch: dict, ctx=None) -> dict[str, Tensor]:
     "Token-level BCE on response tokens (context/special tokens ignored), LettuceDetect-style."
     logits = batch_logits(model, batch)                                    # (B, T)
     y = batch["labels"].to(logits.device)
@@ -448,13 +449,29 @@ def mask_rewards(z: Tensor, # (B, G, T) sampled masks
     return R, empty
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #f3e4562a
+@dataclass
+class TaggerRLConfig(Config):
+    "GRPO/CAPO for the tagger: its group size, the policy loss, CAPO's fields and the training loop (nothing about text sampling)."
+    num_generations: int = 16         # RL4HS §4: G = 16 samples per response (Bernoulli masks here)
+    loss: PolicyLossConfig = field(default_factory=PolicyLossConfig)  # RL4HS §4: clip-higher 0.28, token-mean, no KL
+    capo_alpha: float = 0.5           # RL4HS CAPO α = 0.5 (chosen on validation); 1.0 = plain GRPO
+    capo_class: str = "gold"          # "gold" (the item's gold label) or "pred" (the sample's prediction); the paper leaves it open
+    entropy_coef: float = 0.0         # optional entropy bonus (not in RL4HS; 0 = off)
+    backbone_lr: float | None = None  # lr of fine-tuned encoder layers (train_layers != 0); None = train.lr
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, batch_size=16))  # the loop; lr 1e-3 is ours (a small head)
+
+    def validate(self):
+        self.check(self.num_generations >= 2, f"num_generations must be >= 2 (a group needs a spread), got {self.num_generations}")
+        self.check(self.loss.beta == 0, "the tagger has no reference policy: loss.beta must be 0")
+        self.check(self.backbone_lr is None or self.backbone_lr > 0, f"backbone_lr must be > 0 or None, got {self.backbone_lr}")
+        check_capo(self)
+
 class TaggerGRPOLoss:
     "GRPO/CAPO `loss_fn(model, batch, ctx)` for the tagger: Bernoulli masks, span reward, CAPO, clipped token loss."
-    def __init__(self, cfg: GRPOConfig, # num_generations, eps, scale, capo_alpha, capo_class, clip_low/high, agg
-                 entropy_coef: float = 0.0, # optional entropy bonus (not in RL4HS; 0 = off)
+    def __init__(self, cfg: TaggerRLConfig, # group size, policy loss, CAPO's alpha and class, entropy bonus
                  sampler: Callable = None, # (logits, resp, G) -> (B, G, T) bool masks; default `sample_masks`
                 ):
-        self.cfg, self.entropy_coef, self.sampler = cfg, entropy_coef, default(sampler, lambda: sample_masks)
+        self.cfg, self.sampler = cfg, default(sampler, lambda: sample_masks)
 
     def __call__(self, model: SpanTagger, batch: dict, ctx=None) -> dict[str, Tensor]:
         cfg, G = self.cfg, self.cfg.num_generations
@@ -465,15 +482,15 @@ class TaggerGRPOLoss:
         R, pred_empty = mask_rewards(z, batch["offsets"], batch["resp"], batch["gold"])
         R, pred_empty = R.to(logits.device), pred_empty.to(logits.device)
         gold_empty = [not g for g in batch["gold"]]
-        adv = group_advantages(R, cfg.eps, cfg.scale)                         # (B, G)
+        adv = cfg.loss.advantages(R)                                          # (B, G)
         if cfg.capo_alpha != 1.0: adv = capo_scale(adv, capo_class(gold_empty, pred_empty, cfg.capo_class), cfg.capo_alpha)
         lp = bernoulli_logprob(logits.unsqueeze(1).expand(-1, G, -1), z).reshape(B * G, T)   # (N, T)
         mask = resp.unsqueeze(1).expand(-1, G, -1).reshape(B * G, T)
-        out = clipped_policy_loss(lp, lp.detach(), adv.reshape(-1), mask, cfg.clip_low, cfg.clip_high, cfg.agg)
+        out = cfg.loss.loss(lp, lp.detach(), adv.reshape(-1), mask)
         p = torch.sigmoid(logits)
-        if self.entropy_coef:
+        if cfg.entropy_coef:
             ent = -(p * F.logsigmoid(logits) + (1 - p) * F.logsigmoid(-logits))
-            out["loss"] = out["loss"] - self.entropy_coef * ent[resp].mean()
+            out["loss"] = out["loss"] - cfg.entropy_coef * ent[resp].mean()
         with torch.no_grad():
             gh = torch.tensor([not e for e in gold_empty], device=R.device)[:, None].expand(B, G)
             ph = ~pred_empty
@@ -546,14 +563,6 @@ def predict(model: SpanTagger, # the tagger
 SpanTagger.predict = predict
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #d2870d0d
-def _opt(model: nn.Module, lr: float, weight_decay: float = 0.0, backbone_lr: float | None = None):
-    "AdamW over the trainable parameters; with `backbone_lr`, fine-tuned encoder layers get that lr and the head `lr`."
-    ps = [p for p in model.parameters() if p.requires_grad]
-    bb = {id(p) for p in getattr(model, "backbone", nn.Module()).parameters() if p.requires_grad}
-    if backbone_lr is None or not bb: return torch.optim.AdamW(ps, lr=lr, weight_decay=weight_decay)
-    return torch.optim.AdamW([{"params": [p for p in ps if id(p) not in bb], "lr": lr},
-                              {"params": [p for p in ps if id(p) in bb], "lr": backbone_lr}], lr=lr, weight_decay=weight_decay)
-
 def dev_callback(examples: Sequence, # dev examples
                  items: Sequence[dict], # their prepared items
                  every: int, # evaluate every this many optimizer steps
@@ -571,22 +580,39 @@ def dev_callback(examples: Sequence, # dev examples
         if log is not None: log.append({"step": ctx.step, **row})
     return cb
 
-def train_sft(model: SpanTagger, items: Sequence[dict], steps: int, lr: float = 1e-3, batch_size: int = 16, seed: int = 0,
-              recorder=None, curve: str = "sft", callbacks=(), backbone_lr: float | None = None, **train_kw):
-    "Supervised token-classification training (LettuceDetect) with `lab.core.train.fit`; returns fit's result."
-    from lab.core.train import TrainConfig, fit
-    cfg = TrainConfig(**{**dict(steps=steps, lr=lr, batch_size=batch_size, seed=seed, log_every=max(1, steps // 10)), **train_kw})
-    return fit(model, sft_loss, list(items), cfg, optimizer=_opt(model, lr, cfg.weight_decay, backbone_lr), recorder=recorder,
-               curve=curve, collate_fn=collate_items, callbacks=callbacks)
+@dataclass
+class TaggerSFTConfig(Config):
+    "Supervised (LettuceDetect-style) training of the tagger: the loop's config and the fine-tuned layers' lr."
+    backbone_lr: float | None = None  # lr of fine-tuned encoder layers (train_layers != 0); None = train.lr (5e-5 is usual for BERT)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, batch_size=16))  # the loop; lr 1e-3 is ours (a small head)
 
-def train_rl(model: SpanTagger, items: Sequence[dict], steps: int, gcfg: GRPOConfig, lr: float = 1e-3, batch_size: int = 16,
-             seed: int = 0, recorder=None, curve: str = "rl", callbacks=(), entropy_coef: float = 0.0,
-             backbone_lr: float | None = None, **train_kw):
-    "GRPO/CAPO training of the tagger with `lab.core.train.fit` (the policy's Bernoulli masks, RL4HS span reward)."
-    from lab.core.train import TrainConfig, fit
-    cfg = TrainConfig(**{**dict(steps=steps, lr=lr, batch_size=batch_size, seed=seed, log_every=max(1, steps // 10)), **train_kw})
-    return fit(model, TaggerGRPOLoss(gcfg, entropy_coef), list(items), cfg, optimizer=_opt(model, lr, cfg.weight_decay, backbone_lr),
+    def validate(self):
+        self.check(self.backbone_lr is None or self.backbone_lr > 0, f"backbone_lr must be > 0 or None, got {self.backbone_lr}")
+
+def train_tagger_sft(model: SpanTagger, # the tagger (its trainable parameters are optimised)
+                     items: Sequence[dict], # from `make_items`
+                     cfg: TaggerSFTConfig, # the loop (cfg.train) and backbone_lr
+                     recorder=None, # a lab.core.base.Recorder for the training curve
+                     curve: str = "sft", # curve name
+                     callbacks=(), # passed to `fit`
+                    ):
+    "Supervised token-classification training (LettuceDetect): `fit(model, tagger_sft_loss, items, cfg.train)`."
+    from lab.core.train import fit
+    return fit(model, tagger_sft_loss, list(items), cfg.train, optimizer=make_optimizer(model, cfg.train, {"backbone": cfg.backbone_lr}),
                recorder=recorder, curve=curve, collate_fn=collate_items, callbacks=callbacks)
+
+def train_rl(model: SpanTagger, # the tagger (its trainable parameters are optimised)
+             items: Sequence[dict], # from `make_items`
+             cfg: TaggerRLConfig, # group size, policy loss, CAPO, the loop (cfg.train) and backbone_lr
+             recorder=None, # a lab.core.base.Recorder for the training curve
+             curve: str = "rl", # curve name
+             callbacks=(), # passed to `fit`
+            ):
+    "GRPO/CAPO training of the tagger (Bernoulli masks, RL4HS span reward): `fit(model, TaggerGRPOLoss(cfg), items, cfg.train)`."
+    from lab.core.train import fit
+    return fit(model, TaggerGRPOLoss(cfg), list(items), cfg.train, optimizer=make_optimizer(model, cfg.train, {"backbone": cfg.backbone_lr}),
+               recorder=recorder, curve=curve, collate_fn=collate_items, callbacks=callbacks)
+
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #82134515
 def tagger_path(name: str) -> Path:
