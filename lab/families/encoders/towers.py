@@ -18,9 +18,9 @@ from torch import Tensor
 from ...core.base import atomic_write, cache_dir, exists, progress
 
 # %% auto #0
-__all__ = ['DEFAULT_IMAGE_TOWER', 'DEFAULT_TEXT_TOWER', 'CLIP_MEAN', 'CLIP_STD', 'is_clip', 'ImageTower', 'EfficientNetTower',
-           'CLIPImageTower', 'mean_pool', 'TextTower', 'SentenceTower', 'CLIPTextTower', 'digest', 'images_digest',
-           'encode_images', 'TextBank']
+__all__ = ['DEFAULT_IMAGE_TOWER', 'DEFAULT_TEXT_TOWER', 'CLIP_MEAN', 'CLIP_STD', 'is_clip', 'Dispatching', 'ImageTower',
+           'EfficientNetTower', 'CLIPImageTower', 'mean_pool', 'TextTower', 'SentenceTower', 'CLIPTextTower', 'digest',
+           'images_digest', 'encode_images', 'TextBank']
 
 # %% ../../../nbs/families/encoders/00_towers.ipynb #7efb2e25
 DEFAULT_IMAGE_TOWER = "efficientnet-lite0"                      # lab.core.assets offline default (ASSETS.md)
@@ -47,20 +47,19 @@ def _clip_parts(name_or_path: str, part: str):
     if mt != want[0]: raise ValueError(f"{name_or_path}: model_type {mt!r} has no CLIP {part} tower (expected 'clip' or {want[0]!r})")
     return (want[1].from_pretrained(path), None), path
 
-def _backbone(base: type, name_or_path) -> type:
-    "The registered subclass of `base` that handles `name_or_path` (the last registered first)."
-    for b in reversed(base.backbones):
-        if b.handles(str(name_or_path)): return b
-    raise ValueError(f"no {base.__name__} backbone handles {str(name_or_path)!r}; registered: "
-                     + "; ".join(f"{b.__name__} ({b.__doc__})" for b in base.backbones))
+class Dispatching(nn.Module):
+    "A tower family: `Family(name)` builds the registered backbone that handles `name`; `@Family.register` adds one."
+    backbones: list[type]        # each family sets its own registry (`backbones = []`)
+    default_name: str = ""        # what `Family()` builds
 
-class ImageTower(nn.Module):
-    "A frozen image encoder seen as a grid of tokens; `ImageTower(name)` builds the registered backbone that handles `name`."
-    backbones: list[type] = []   # registry of backbone classes (`@ImageTower.register`)
-    name: str; image_size: int; dim: int; n_tokens: int; pooled_dim: int
-
-    def __new__(cls, name_or_path: str = DEFAULT_IMAGE_TOWER, *args, **kw): # lab.core.assets name, local path or hub CLIP id
-        return super().__new__(_backbone(ImageTower, name_or_path) if cls is ImageTower else cls)
+    def __new__(cls, name_or_path: str | None = None, *args, **kw): # lab.core.assets name, local path or hub CLIP id
+        if "backbones" in cls.__dict__:   # called on the family itself: pick the backbone class
+            name = str(name_or_path if name_or_path is not None else cls.default_name)
+            hit = next((b for b in reversed(cls.backbones) if b.handles(name)), None)   # the last registered first
+            if hit is None: raise ValueError(f"no {cls.__name__} backbone handles {name!r}; registered: "
+                                             + "; ".join(f"{b.__name__} ({b.__doc__})" for b in cls.backbones))
+            cls = hit
+        return super().__new__(cls)
 
     @classmethod
     def register(cls, backbone: type) -> type:
@@ -69,6 +68,13 @@ class ImageTower(nn.Module):
 
     @classmethod
     def handles(cls, name_or_path: str) -> bool: return False
+
+class ImageTower(Dispatching):
+    "A frozen image encoder seen as a grid of tokens; `ImageTower(name)` builds the registered backbone that handles `name`."
+    backbones: list[type] = []   # registry of backbone classes (`@ImageTower.register`)
+    default_name = DEFAULT_IMAGE_TOWER
+    name: str; image_size: int; dim: int; n_tokens: int; pooled_dim: int
+
 
     def _setup(self, name_or_path, image_size: int, mean, std):
         "Name, input size and per-channel normalisation (0..1 pixels) of the tower; freezes it."
@@ -177,21 +183,12 @@ def mean_pool(h: Tensor, # (B, T, D) token states
     m = mask.unsqueeze(-1).to(h.dtype)                        # (B, T, 1)
     return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
-class TextTower(nn.Module):
+class TextTower(Dispatching):
     "A frozen text encoder: token states (the condition tokens) and pooled, L2-normalised sentence embeddings."
     backbones: list[type] = []   # registry of backbone classes (`@TextTower.register`)
+    default_name = DEFAULT_TEXT_TOWER
     name: str; max_len: int; dim: int; pooled_dim: int
 
-    def __new__(cls, name_or_path: str = DEFAULT_TEXT_TOWER, *args, **kw): # lab.core.assets name, local path or hub CLIP id
-        return super().__new__(_backbone(TextTower, name_or_path) if cls is TextTower else cls)
-
-    @classmethod
-    def register(cls, backbone: type) -> type:
-        "Class decorator: add a backbone to the registry."
-        cls.backbones.append(backbone); return backbone
-
-    @classmethod
-    def handles(cls, name_or_path: str) -> bool: return False
 
     def _tok(self, texts: Sequence[str]):
         return self.tokenizer(list(texts), padding="max_length", truncation=True, max_length=self.max_len, return_tensors="pt")
