@@ -1,8 +1,10 @@
 """Hallucination spans (RL4HS) — the hub's tab.
 
 Paste a source (and, for QA, a question) and a response written from it; the response comes back with its
-hallucinated spans highlighted, and a table gives each span's offsets and score. Detectors: the supervised MiniLM
-tagger (the default: a trained one ships in models/rl4hs/, `make demo-models`), the CAPO-trained MiniLM tagger, and the
+hallucinated spans highlighted, and a table gives each span's offsets and score. Detectors: the evidence verifier (the
+default, shipped in models/rl4hs/verifier.json: each sentence checked against its most similar source sentences, with a
+calibrated probability as its score), the supervised MiniLM tagger (a trained one ships in models/rl4hs/, `make
+demo-models`), the CAPO-trained MiniLM tagger, and the
 generative SmolLM2 policy (its reasoning is shown; on a CPU it takes tens of seconds, so its output is capped at
 MAX_NEW_TOKENS). UI only: input checks, detectors, the shipped model and highlighting live in `lab.papers.rl4hs.detect`
 (nbs/papers/rl4hs/20_demo.ipynb); the other checkpoints come from nbs/papers/rl4hs/10_rl4hs.ipynb and
@@ -15,12 +17,13 @@ import logging, re
 import gradio as gr
 
 from apps.common import Demo, Scaffold, warning
-from lab.papers.rl4hs.detect import (DETECTORS, DetectError, available_detectors, describe_detector, detect, highlight, load_detector,
+from lab.papers.rl4hs.detect import (DEFAULT_DETECTOR, DETECTORS, DetectError, available_detectors, describe_detector, detect, highlight, load_detector,
                                      save_quick_tagger)
 
 TITLE = "Hallucination spans (RL4HS)"
 log = logging.getLogger(__name__)
-LABELS = {"sft": "Supervised tagger (MiniLM, LettuceDetect-style)", "capo": "CAPO tagger (MiniLM, GRPO + CAPO)",
+LABELS = {"verifier": "Evidence verifier (default: best on real LLM output; calibrated per-sentence scores)",
+          "sft": "Supervised tagger (MiniLM, LettuceDetect-style)", "capo": "CAPO tagger (MiniLM, GRPO + CAPO)",
           "generative": "Generative policy (SmolLM2, shows its reasoning; slow on CPU)"}
 CHOICES = [(LABELS[d], d) for d in DETECTORS]
 MAX_NEW_TOKENS = 192          # generative: completion cap (SmolLM2-135M writes ~10-20 tokens/s on a laptop CPU)
@@ -39,7 +42,7 @@ def examples() -> list[list]:
         for e in test:
             key = (e.task_type, bool(e.spans))
             if bool(e.spans) != hallucinated or key in seen: continue
-            seen.add(key); picked.append([e.reference, e.question or "", e.response, "sft"])
+            seen.add(key); picked.append([e.reference, e.question or "", e.response, DEFAULT_DETECTOR])
     return picked[:N_EXAMPLES]
 
 
@@ -53,7 +56,7 @@ def _fail(msg: str):
 
 
 def _detect(source, question, response, detector):
-    det = detect(source, response, question or None, detector or "sft", max_new_tokens=MAX_NEW_TOKENS)
+    det = detect(source, response, question or None, detector or DEFAULT_DETECTOR, max_new_tokens=MAX_NEW_TOKENS)
     rows = [[s["start"], s["end"], s["text"], round(s["score"], 3)] for s in det.spans]
     n, by = len(det.spans), LABELS.get(det.detector, det.detector)
     msg = (f"**{n} hallucinated span{'s' * (n != 1)}** found by {by} in {det.seconds:.2f} s." if n
@@ -73,7 +76,7 @@ run_detect.__doc__ = "Highlighted response, span table, reasoning and a status l
 
 def warm() -> None:
     "Load the default detector (the hub calls this at start-up)."
-    with TAB.lock: load_detector("sft")
+    with TAB.lock: load_detector(DEFAULT_DETECTOR)
 
 
 def build() -> None:
@@ -86,7 +89,7 @@ def build() -> None:
             source = gr.Textbox(label="Source", lines=8, max_lines=20, placeholder="The document / passages / JSON record", elem_id="spans_source")
             question = gr.Textbox(label="Question (QA only, optional)", lines=1, elem_id="spans_question")
             response = gr.Textbox(label="Response", lines=5, max_lines=15, placeholder="The text to check", elem_id="spans_response")
-            detector = gr.Dropdown(CHOICES, value="sft", label="Detector", elem_id="spans_detector")
+            detector = gr.Dropdown(CHOICES, value=DEFAULT_DETECTOR, label="Detector", elem_id="spans_detector")
             with gr.Row():
                 go = gr.Button("Detect", variant="primary", elem_id="spans_detect")
                 TAB.train_button(elem_id="spans_train")
@@ -151,7 +154,7 @@ def browser_empty_response(page, panel, timeout_ms: int = 60_000) -> str:
 DEMO = Demo(TITLE, build, order=10,
             about="Paste a source and a response written from it; the hallucinated spans are highlighted "
                   "(nbs/papers/rl4hs/20_demo.ipynb; models: nbs/papers/rl4hs/10_rl4hs.ipynb, `make demo-models`).",
-            ready=lambda: available_detectors()["sft"], warm=warm, api_check=api_check,
+            ready=lambda: available_detectors()[DEFAULT_DETECTOR], warm=warm, api_check=api_check,
             browser={"highlights a hallucinated example": browser_highlight, "empty response": browser_empty_response})
 
 

@@ -6,6 +6,8 @@
 A fresh clone's demo hub uses these when nothing has been trained locally (a checkpoint in `artifacts/` wins):
 - `models/rl4hs/tagger_sft.safetensors`: the supervised MiniLM span tagger's trained part (align head), float16
   (`lab.papers.rl4hs.detect.make_shipped_tagger`, nbs/papers/rl4hs/20_demo.ipynb);
+- `models/rl4hs/verifier.json`: the evidence verifier (the span demo's default): feature scaling, weights, calibrated
+  thresholds (`lab.papers.rl4hs.detect.make_shipped_verifier`);
 - `models/focallens/{focallens,caption_clip}.safetensors`: FocalLens and the caption baseline, float16
   (`lab.papers.focallens.experiment.make_shipped_models`, nbs/papers/focallens/10_focallens.ipynb).
 The frozen encoders (all-MiniLM-L6-v2, EfficientNet-lite0) come from PyPI packages and are not stored. Each folder's
@@ -30,6 +32,11 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         rec = make_shipped_tagger(out=a.out / "rl4hs", on_progress=lambda f, m: print(f"[rl4hs] {f:4.0%} {m}", flush=True))
         print(f"[rl4hs] {time.perf_counter() - t0:.0f}s: {json.dumps(rec['metrics'])}", flush=True)
+        from lab.papers.rl4hs.detect import make_shipped_verifier
+        t0 = time.perf_counter()
+        rec = make_shipped_verifier(out=a.out / "rl4hs")
+        print(f"[rl4hs] verifier {time.perf_counter() - t0:.0f}s: synthetic {json.dumps(rec['synthetic_test'])}; "
+              f"real {json.dumps(rec.get('real_dev', 'not available'))}", flush=True)
     if a.only in (None, "focallens"):
         from lab.papers.focallens.experiment import make_shipped_models
         t0 = time.perf_counter()

@@ -24,9 +24,14 @@ def env(tmp_path_factory):
     return d, {**os.environ, "LAB_ARTIFACTS_DIR": str(art), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
+def _sft(args):
+    "These checks use the fixture's tiny `tagger_sft` (it marks almost everything): name it unless a test names another detector."
+    return args if "--detector" in map(str, args) else ("--detector", "sft", *args)
+
+
 def cli_subprocess(env, *args, timeout=180):
     "The real command line, in a fresh interpreter."
-    d, e = env
+    d, e = env; args = _sft(args)
     return subprocess.run([sys.executable, "-m", "lab.papers.rl4hs.cli", *map(str, args)], cwd=ROOT, env=e, capture_output=True, text=True, timeout=timeout)
 
 
@@ -34,7 +39,7 @@ def cli(env, *args):
     "`lab.papers.rl4hs.cli.main` in this process (same code path as the subprocess, without re-importing torch each time)."
     import contextlib, io
     from lab.papers.rl4hs.cli import main
-    d, e = env
+    d, e = env; args = _sft(args)
     out, err = io.StringIO(), io.StringIO()
     old = os.environ.get("LAB_ARTIFACTS_DIR")
     os.environ["LAB_ARTIFACTS_DIR"] = e["LAB_ARTIFACTS_DIR"]
@@ -106,3 +111,23 @@ def test_bad_inputs(env):
         assert p.returncode == code and needle in p.stderr and "Traceback" not in p.stderr, (args, p.returncode, p.stderr)
     p = cli(env, "--response", d / "resp.txt")
     assert p.returncode == 2 and "--source and --response are required" in p.stderr
+
+
+def test_score_claims(env):
+    "--score-claims: the baselines and the named detectors on a claims file (the tiny fixture), a table on stderr, JSON out."
+    d, _ = env
+    fx = ROOT / "tests" / "fixtures" / "ragtruth_claims_tiny.jsonl"
+    p = cli(env, "--score-claims", fx, "--detector", "sft", "--out", d / "claims.json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads((d / "claims.json").read_text())
+    assert set(res) == {"mark everything", "n-gram (n=2)", "sft"}
+    assert res["mark everything"]["flag_rate"] == 1.0 and res["mark everything"]["true_rate"] == 0.5
+    assert "claim F1" in p.stderr
+    p = cli(env, "--score-claims", d / "missing.jsonl", "--detector", "sft")
+    assert p.returncode == 2 and "no claims file" in p.stderr
+
+
+def test_default_detector_is_the_verifier():
+    from lab.papers.rl4hs.cli import build_parser
+    from lab.papers.rl4hs.detect import DEFAULT_DETECTOR
+    assert DEFAULT_DETECTOR == "verifier" and build_parser().parse_args([]).detector == "verifier"

@@ -35,6 +35,8 @@ def test_files_budget_and_dtype():
         rec = _record(paper)
         assert rec["metrics"] and rec["dtype"] == "float16"
         for name in rec["files"].values():
+            if name.endswith(".json"):                     # the verifier: a few numbers, no tensors
+                assert json.loads((MODELS / paper / name).read_text())["coef"], name; continue
             with safe_open(str(MODELS / paper / name), "pt") as f:
                 assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}, name
 
@@ -57,6 +59,15 @@ def test_tagger_reproduces_recorded_metrics():
     assert rec["metrics"]["span/all/f1"] > 0.2, rec["metrics"]          # a tagger that finds spans, not an empty one
 
 
+def test_focallens_record_is_the_demo_recipe():
+    "record.json's config is the recipe `QuickTrainConfig()` (nested stages; a flat record of the older form reads the same)."
+    from lab.papers.focallens.experiment import QuickTrainConfig
+    cfg = QuickTrainConfig.from_record(_record("focallens")["config"])
+    assert cfg == QuickTrainConfig(), ("the shipped FocalLens models were made with another recipe than the demo's Retrain "
+                                       "(QuickTrainConfig()): re-make them with `make demo-models`", cfg)
+    assert [cfg.train.clip.steps, cfg.train.stage1.steps, cfg.train.stage2.steps] == [300, 150, 450]
+
+
 def test_focallens_reproduces_recorded_metrics():
     from lab.papers.focallens.experiment import demo_metrics, load_checkpoints
     rec = _record("focallens")
@@ -64,3 +75,18 @@ def test_focallens_reproduces_recorded_metrics():
     _compare(demo_metrics(models, **rec["test"]), rec["metrics"])
     m = rec["metrics"]   # what the demo shows: conditioning on colour ranks same-colour scenes first, the baseline does not
     assert m["focal/sym/color_p@8"] > m["clip/color_p@8"] + 0.2, m
+
+
+def test_shipped_verifier_matches_its_record():
+    "The shipped verifier reloads and re-scores the synthetic test split exactly as its record says (what ships is what was measured)."
+    from lab.papers.rl4hs.detect import ShippedVerifierConfig, verifier_metrics
+    from lab.families.spans.bench import load_spanbench
+    from lab.families.spans.claims import claims_from_examples
+    from lab.families.spans.verify import Verifier
+    rec = _record("rl4hs")["verifier"]
+    cfg = ShippedVerifierConfig(**rec["config"])
+    test = load_spanbench(cfg.bench_seed)["test"]
+    test = [e for t in ("Summary", "QA", "Data2txt") for e in [e for e in test if e.task_type == t][:cfg.n_test // 3]]
+    got = verifier_metrics(Verifier.load(MODELS / "rl4hs" / "verifier.json"), claims_from_examples(test))
+    for k in ("claim/f1", "response/f1", "flag_rate"):
+        assert abs(got[k] - rec["synthetic_test"][k]) < 0.02, (k, got[k], rec["synthetic_test"][k])

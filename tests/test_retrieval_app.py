@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-TINY = dict(n_train=16, per_scene=2, dim=32, depth=1, heads=2, clip_steps=3, stage1_steps=2, stage2_steps=3,
-            batch_size=8, n_gallery=12)
+TINY = dict(n_train=16, per_scene=2, dim=32, depth=1, heads=2, n_gallery=12)
+TINY_TRAIN = dict(clip_steps=3, stage1_steps=2, stage2_steps=3, batch_size=8)   # FocalTrainConfig.recipe: the three stages
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,8 @@ def tab(tmp_path_factory):
     old = os.environ.get("LAB_ARTIFACTS_DIR"); os.environ["LAB_ARTIFACTS_DIR"] = str(art)
     from lab.papers.focallens.experiment import QuickTrainConfig, quick_train
     from apps import retrieval_tab
-    quick_train(QuickTrainConfig(**TINY), progress_bar=False)
+    from lab.papers.focallens.model import FocalTrainConfig
+    quick_train(QuickTrainConfig(**TINY, train=FocalTrainConfig.recipe(**TINY_TRAIN)), progress_bar=False)
     retrieval_tab.reset()
     yield retrieval_tab
     retrieval_tab.reset()

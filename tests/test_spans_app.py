@@ -83,12 +83,15 @@ def test_status_and_examples(tab):
 
 
 def test_status_names_the_model_in_use(tab, tmp_path, monkeypatch):
-    assert "trained here" in tab.status_markdown().splitlines()[0]              # the fixture's tagger_sft
-    monkeypatch.setenv("LAB_ARTIFACTS_DIR", str(tmp_path))                      # nothing trained: the shipped default
+    sft_line = lambda: next(l for l in tab.status_markdown().splitlines() if "LettuceDetect" in l)
+    assert "trained here" in sft_line()                                          # the fixture's tagger_sft
+    monkeypatch.setenv("LAB_ARTIFACTS_DIR", str(tmp_path))                      # nothing trained: the shipped defaults
     from lab.papers.rl4hs.detect import shipped_dir
-    first = tab.status_markdown().splitlines()[0]
+    first = sft_line()
     if (shipped_dir() / "tagger_sft.safetensors").exists(): assert "shipped default model" in first and "models/rl4hs" in first, first
     else: assert "**missing**" in first, first
+    ver = tab.status_markdown().splitlines()[0]                                  # the default detector comes first
+    assert "Evidence verifier" in ver and ("real RAGTruth dev claim F1" in ver or "**missing**" in ver or "synthetic" in ver), ver
 
 
 def _free_port() -> int:

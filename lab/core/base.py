@@ -229,7 +229,7 @@ def config_parser(cls, # a Config subclass
     import argparse
     from fastcore.docments import docments
     doc = (cls.__doc__ or "").strip()
-    parser = parser or argparse.ArgumentParser(description=None if doc.startswith(cls.__name__ + "(") else doc)
+    parser = parser or argparse.ArgumentParser(description=None if doc.startswith(cls.__name__ + "(") else doc, allow_abbrev=False)
     docs, hints = docments(cls), _hints(cls)
     group = parser.add_argument_group(prefix[:-1] or cls.__name__) if prefix else parser
     for f in fields(cls):

@@ -5,7 +5,7 @@
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #08a2f14b
 from __future__ import annotations
 import copy, json, math, time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -14,20 +14,22 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ...core.base import Config, artifacts_dir, atomic_write, default, exists, repo_root, seed_everything
+from ...core.base import Config, artifacts_dir, atomic_write, config_from_args, config_parser, default, exists, repo_root, seed_everything
+from ...core.train import fit
 from ...families.retrieval.retrieval import mean_average_precision
 from .data import (ATTRS, attribute_retrieval_set, generate, render, scene_captions, scene_triples, phrasings)
-from .model import (CAPTION_PROMPT, CaptionCLIP, CaptionCLIPConfig, CaptionObjective, FocalLens, FocalLensConfig,
+from .model import (CAPTION_PROMPT, STAGES, CaptionCLIP, CaptionCLIPConfig, CaptionObjective, FocalLens, FocalLensConfig,
                                  FocalObjective, FocalTrainConfig, ImageTower, TextBank, TextTower, Triplets, encode_images,
-                                 embed_conditional, embed_unconditional, load_model, save_model, train_stage,
+                                 embed_conditional, embed_unconditional, focal_stage, load_model, save_model,
                                  DEFAULT_IMAGE_TOWER, DEFAULT_TEXT_TOWER)
 
 # %% auto #0
 __all__ = ['CHECKPOINTS', 'MAX_PIXELS', 'MAX_CONDITION_CHARS', 'PRESETS', 'FINDING', 'CLAIMS', 'SCALE', 'METHODS', 'SceneData',
            'train_models', 'demo_dir', 'shipped_dir', 'has_checkpoints', 'checkpoint_source', 'save_checkpoints',
            'load_checkpoints', 'InputError', 'load_query_image', 'check_condition', 'ConditionalSearch', 'demo_gallery',
-           'demo_samples', 'QuickTrainConfig', 'quick_train', 'load_search', 'demo_metrics', 'shipped_record',
-           'make_shipped_models', 'seed_stats', 'experiment_record', 'results_markdown']
+           'demo_samples', 'QuickTrainConfig', 'dotted_overrides', 'experiment_train_config', 'quick_train',
+           'load_search', 'demo_metrics', 'shipped_record', 'make_shipped_models', 'train_args', 'seed_stats',
+           'experiment_record', 'results_markdown']
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #e6ded131
 class SceneData:
@@ -56,22 +58,25 @@ class SceneData:
 
 def train_models(data: SceneData, # training data
                  fcfg: FocalLensConfig, # FocalLens architecture
-                 tcfg: FocalTrainConfig, # steps, lr, batch size, seed
-                 recorder=None, # lab.core.base.Recorder for the loss curves
-                 progress_bar: bool = True) -> dict:
-    "Train the caption baseline and FocalLens (stage 1: captions, stage 2: instructions + a caption share)."
-    seed_everything(tcfg.seed)
+                 cfg: FocalTrainConfig, # one TrainConfig per stage (None skips it) and stage 2's caption share
+                 recorder=None, # lab.core.base.Recorder for the loss curves `<stage>/seed<seed>`
+                ) -> dict:
+    "Train the caption baseline and FocalLens (stage 1: captions, stage 2: instructions + a caption share), each `fit(model, Objective(), data, cfg.<stage>)`."
+    def run(model, objective, ds, stage: str):
+        tc = getattr(cfg, stage)
+        if tc is None: return model.eval()
+        return fit(model, objective, ds, tc, recorder=recorder, curve=f"{stage}/seed{tc.seed}").model.eval()
+    seed_of = lambda *stages: next((getattr(cfg, s).seed for s in stages if getattr(cfg, s) is not None), 0)
     cap, ins = data.caption_set(), data.instruction_set()
-    clip = CaptionCLIP(CaptionCLIPConfig(image_dim=fcfg.image_dim, text_dim=fcfg.text_dim, embed_dim=fcfg.embed_dim))
-    sfx = f"/seed{tcfg.seed}"
-    clip = train_stage(clip, CaptionObjective(), cap, tcfg.clip_steps, tcfg, recorder, "clip" + sfx, progress_bar)
-    seed_everything(tcfg.seed)
-    focal = FocalLens(fcfg)
-    focal = train_stage(focal, FocalObjective(), cap, tcfg.stage1_steps, tcfg, recorder, "stage1" + sfx, progress_bar)
-    n_cap = min(len(cap), round(tcfg.caption_frac / (1 - tcfg.caption_frac) * len(ins)))
-    keep = torch.randperm(len(cap), generator=torch.Generator().manual_seed(tcfg.seed))[:n_cap].tolist()
-    stage2 = torch.utils.data.ConcatDataset([ins, torch.utils.data.Subset(cap, keep)]) if n_cap else ins
-    focal = train_stage(focal, FocalObjective(), stage2, tcfg.stage2_steps, tcfg, recorder, "stage2" + sfx, progress_bar)
+    seed_everything(seed_of("clip"))                       # a model's initialisation: its first stage's seed
+    clip = run(CaptionCLIP(CaptionCLIPConfig(image_dim=fcfg.image_dim, text_dim=fcfg.text_dim, embed_dim=fcfg.embed_dim)),
+               CaptionObjective(), cap, "clip")
+    seed_everything(seed_of("stage1", "stage2"))
+    focal = run(FocalLens(fcfg), FocalObjective(), cap, "stage1")
+    n_cap = min(len(cap), round(cfg.caption_frac / (1 - cfg.caption_frac) * len(ins)))
+    keep = torch.randperm(len(cap), generator=torch.Generator().manual_seed(seed_of("stage2")))[:n_cap].tolist()
+    mix = torch.utils.data.ConcatDataset([ins, torch.utils.data.Subset(cap, keep)]) if n_cap else ins
+    focal = run(focal, FocalObjective(), mix, "stage2")
     return {"clip": clip, "focal": focal}
 
 def demo_dir() -> Path:
@@ -220,20 +225,48 @@ def demo_samples(n: int = 12, seed: int = 0) -> tuple[list, list[Image.Image]]:
 PRESETS = [phrasings(a, "heldout")[0] for a in ATTRS] + [phrasings(a, "train")[0] for a in ATTRS]
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #cc368e61
+_FLAT_RECIPE = dict(clip_steps=300, stage1_steps=150, stage2_steps=450, batch_size=64, lr=1e-3, seed=0)   # QuickTrainConfig's fields (and defaults) before the stages nested
+
 @dataclass
 class QuickTrainConfig(Config):
-    "The demo's default training run (same recipe as 10_focallens's parameters cell)."
-    n_train: int = 500; per_scene: int = 3; data_seed: int = 0   # data (lab.papers.focallens.data stream 0)
-    dim: int = 128; depth: int = 2; heads: int = 4              # FocalLens width for a CPU run (config default 256)
-    clip_steps: int = 300; stage1_steps: int = 150; stage2_steps: int = 450; batch_size: int = 64; lr: float = 1e-3
-    seed: int = 0
-    image_tower: str = DEFAULT_IMAGE_TOWER; text_tower: str = DEFAULT_TEXT_TOWER
-    n_gallery: int = 300                                        # demo gallery size (stream 2)
+    "The demo's default training run (same recipe as 10_focallens's parameters cell, its first seed)."
+    n_train: int = 500          # training scenes (lab.papers.focallens.data stream 0)
+    per_scene: int = 3          # instruction triples per scene
+    data_seed: int = 0          # the scenes (and the demo gallery's seed)
+    dim: int = 128              # FocalLens width for a CPU run (FocalLensConfig default 256)
+    depth: int = 2              # fusion layers
+    heads: int = 4              # attention heads
+    train: FocalTrainConfig = field(default_factory=lambda: FocalTrainConfig.recipe(300, 150, 450, batch_size=64, lr=1e-3))  # clip / stage1 / stage2 steps: minutes on a CPU; batch 64, lr 1e-3 (ours), seed 0
+    image_tower: str = DEFAULT_IMAGE_TOWER   # frozen image tower (lab.families.encoders)
+    text_tower: str = DEFAULT_TEXT_TOWER     # frozen text tower
+    n_gallery: int = 300        # demo gallery size (stream 2)
     def validate(self):
         self.check(self.n_train >= 8, "n_train must be >= 8"); self.check(self.n_gallery >= 1, "n_gallery must be >= 1")
 
+    @classmethod
+    def from_record(cls, d: dict) -> QuickTrainConfig:
+        "The training config a shipped `record.json` holds: nested (`train.stage2.steps`), or the flat form of older records (`clip_steps`, `lr`, `seed`, ...)."
+        if not any(k in d for k in _FLAT_RECIPE): return cls.from_dict(d)
+        old = {**_FLAT_RECIPE, **{k: d[k] for k in _FLAT_RECIPE if k in d}}
+        train = FocalTrainConfig.recipe(old["clip_steps"], old["stage1_steps"], old["stage2_steps"],   # what train_stage derived then
+                                        batch_size=old["batch_size"], lr=old["lr"], seed=old["seed"])
+        return cls.from_dict({**{k: v for k, v in d.items() if k not in _FLAT_RECIPE}, "train": train.to_dict()})
+
+def dotted_overrides(o: dict | str | None) -> dict:
+    "Config fields by dotted name as papermill passes them: a dict (`-y`), its JSON text (`-p`), or None / '' for none."
+    if isinstance(o, str): o = json.loads(o) if o.strip() else {}
+    if not isinstance(o, (dict, type(None))): raise TypeError(f"overrides must be a dict of dotted names such as {{'stage2.steps': 900}}, got {o!r}")
+    return dict(o or {})
+
+def experiment_train_config(clip_steps: int, stage1_steps: int, stage2_steps: int, # steps of each stage (0 skips it)
+                            batch_size: int, lr: float, # every stage's
+                            overrides: dict | str | None = None, # other FocalTrainConfig fields by dotted name, applied last
+                           ) -> FocalTrainConfig:
+    "The FocalTrainConfig of 10_focallens's parameters: `FocalTrainConfig.recipe`, then `overrides` (`{'stage2.lr': 5e-4}`)."
+    return FocalTrainConfig.recipe(clip_steps, stage1_steps, stage2_steps, batch_size=batch_size, lr=lr).replace(**dotted_overrides(overrides))
+
 def quick_train(cfg: QuickTrainConfig | None = None, out: Path | None = None, towers: tuple | None = None,
-                progress_bar: bool = True,
+                progress_bar: bool = True, # False: no progress bars (sets every stage's `progress` off)
                 dtype: torch.dtype | None = None, # saved weights' dtype (None: float32 as trained)
                ) -> dict[str, Path]:
     "Train both demo models with `cfg` and save them to `out` (default `demo_dir()`)."
@@ -242,9 +275,8 @@ def quick_train(cfg: QuickTrainConfig | None = None, out: Path | None = None, to
     data = SceneData(it, tt, cfg.n_train, cfg.per_scene, cfg.data_seed)
     fcfg = FocalLensConfig(image_dim=it.dim, text_dim=tt.dim, n_image_tokens=it.n_tokens, max_text_tokens=tt.max_len,
                            dim=cfg.dim, depth=cfg.depth, heads=cfg.heads)
-    tcfg = FocalTrainConfig(clip_steps=cfg.clip_steps, stage1_steps=cfg.stage1_steps, stage2_steps=cfg.stage2_steps,
-                            batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed)
-    models = train_models(data, fcfg, tcfg, progress_bar=progress_bar)
+    tcfg = cfg.train if progress_bar else cfg.train.each(progress=False)
+    models = train_models(data, fcfg, tcfg)
     return save_checkpoints(models, {"image_tower": cfg.image_tower, "text_tower": cfg.text_tower, "train": tcfg.to_dict(),
                                      "data": {"n_train": cfg.n_train, "per_scene": cfg.per_scene, "seed": cfg.data_seed},
                                      "gallery": {"n": cfg.n_gallery, "seed": cfg.data_seed}}, out, dtype)
@@ -313,10 +345,18 @@ def make_shipped_models(cfg: QuickTrainConfig | None = None, # the training reci
     return rec
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #d9691949
+_TRAIN_USAGE = "python -m lab.papers.focallens.experiment train"
+
+def train_args(argv: list[str]) -> QuickTrainConfig:
+    "A QuickTrainConfig from command-line flags generated from its fields (`--dim 64 --train.stage2.steps 900 --train.stage1.lr 1e-4`)."
+    p = config_parser(QuickTrainConfig)
+    p.prog, p.description = _TRAIN_USAGE, "Train the demo's two models into artifacts_dir()/focallens/ (QuickTrainConfig; --help lists every field)."
+    return config_from_args(QuickTrainConfig, argv, p)[0]
+
 def _cli(argv: list[str]) -> int:
-    "`python -m lab.papers.focallens.experiment train`: quick_train() into demo_dir()."
-    if argv[:1] != ["train"]: print("usage: python -m lab.papers.focallens.experiment train   (writes artifacts_dir()/focallens/)"); return 2
-    print({k: str(v) for k, v in quick_train().items()}); return 0
+    "`python -m lab.papers.focallens.experiment train [--train.stage2.steps N ...]`: quick_train into demo_dir()."
+    if argv[:1] != ["train"]: print(f"usage: {_TRAIN_USAGE} [--dim N --train.stage2.steps N ...]   (writes artifacts_dir()/focallens/; --help lists the flags)"); return 2
+    print({k: str(v) for k, v in quick_train(train_args(argv[1:])).items()}); return 0
 
 import sys as _sys
 if __name__ == "__main__" and not any(m in _sys.modules for m in ("ipykernel", "execnb")): _sys.exit(_cli(_sys.argv[1:]))

@@ -5,7 +5,7 @@
 # %% ../../../nbs/papers/focallens/01_method.ipynb #6c64e24c
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,14 +15,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ...core.base import Config, default, exists
+from ...core.train import TrainConfig
 # frozen towers and their caches, and the InfoNCE loss, come from the families (also importable from here, as before)
 from ...families.encoders.towers import (DEFAULT_IMAGE_TOWER, DEFAULT_TEXT_TOWER, ImageTower, TextTower, TextBank, encode_images,
                                           images_digest, is_clip)
 from ...families.contrastive.losses import ContrastiveLoss, contrastive_logits
 
 # %% auto #0
-__all__ = ['CAPTION_PROMPT', 'CaptionCLIPConfig', 'CaptionCLIP', 'sum_fusion', 'FocalLensConfig', 'FocalLens', 'Triplets',
-           'concat_triplets', 'CaptionObjective', 'FocalObjective', 'FocalTrainConfig', 'train_stage',
+__all__ = ['CAPTION_PROMPT', 'STAGES', 'CaptionCLIPConfig', 'CaptionCLIP', 'sum_fusion', 'FocalLensConfig', 'FocalLens',
+           'Triplets', 'concat_triplets', 'CaptionObjective', 'FocalObjective', 'focal_stage', 'FocalTrainConfig',
            'embed_conditional', 'embed_unconditional', 'embed_texts', 'save_model', 'load_model']
 
 # %% ../../../nbs/papers/focallens/01_method.ipynb #cedc109f
@@ -186,41 +187,46 @@ class FocalObjective:
         return self.loss(**out, target_ids=batch["target_id"])
 
 # %% ../../../nbs/papers/focallens/01_method.ipynb #0c921716
+STAGES = ("clip", "stage1", "stage2")   # FocalTrainConfig's trainings, in the order `train_models` runs them
+
+def focal_stage(steps: int, # optimiser steps of this stage (>= 1)
+                **kw, # any other `TrainConfig` field; it replaces the default below
+               ) -> TrainConfig:
+    "One training stage as the `lab.core.train.TrainConfig` that `fit` runs, with this paper's defaults."
+    d = dict(batch_size=128,                     # in-batch negatives (CLIP uses 32k; small here)
+             lr=5e-4,                            # AdamW on small heads (ours)
+             weight_decay=0.05,                  # ours
+             warmup_steps=min(50, steps // 2),   # ours: 50 steps, at most half of a short stage
+             lr_schedule="cosine",               # decay after warm-up (lab.core.train; CLIP/open_clip use cosine)
+             mixed_precision="no",               # fp32 heads on every device (ours; the heads are small, the tower outputs cached)
+             log_every=max(1, steps // 20))      # about 20 points per loss curve
+    return TrainConfig(steps=steps, **{**d, **kw})
+
 @dataclass
 class FocalTrainConfig(Config):
-    "Step budgets and optimiser settings for the caption baseline and the two FocalLens stages."
-    clip_steps: int = 400        # caption baseline (a) steps (ours; minutes on CPU)
-    stage1_steps: int = 300      # FocalLens stage 1: caption condition (paper: captions first)
-    stage2_steps: int = 600      # FocalLens stage 2: instruction data (paper: instructions second)
+    "The trainings of an experiment, each the `TrainConfig` its `fit` call runs (None skips it), and stage 2's data mix."
+    clip: TrainConfig | None = field(default_factory=lambda: focal_stage(400))    # caption baseline (a): 400 steps (ours; minutes on CPU)
+    stage1: TrainConfig | None = field(default_factory=lambda: focal_stage(300))  # FocalLens stage 1: caption condition (paper: captions first)
+    stage2: TrainConfig | None = field(default_factory=lambda: focal_stage(600))  # FocalLens stage 2: instruction data (paper: instructions second)
     caption_frac: float = 0.2    # fraction of caption triples mixed into stage 2 (ours, see above)
-    batch_size: int = 128        # in-batch negatives (CLIP uses 32k; small here)
-    lr: float = 5e-4             # AdamW on small heads (ours)
-    weight_decay: float = 0.05   # ours
-    warmup_steps: int = 50       # ours
-    lr_schedule: str = "cosine"  # decay after warm-up (lab.core.train; CLIP/open_clip use cosine)
-    seed: int = 0
-    def validate(self):
-        for k in ("clip_steps", "stage1_steps", "stage2_steps"): self.check(getattr(self, k) >= 0, f"{k} must be >= 0")
-        self.check(self.batch_size >= 2, "batch_size must be >= 2 (InfoNCE needs in-batch negatives)")
-        self.check(0 <= self.caption_frac < 1, f"caption_frac must be in [0, 1), got {self.caption_frac}")
-        self.check(self.lr > 0, f"lr must be > 0, got {self.lr}")
 
-def train_stage(model: nn.Module, # CaptionCLIP or FocalLens
-                objective: Callable, # CaptionObjective() / FocalObjective()
-                data, # a map-style dataset of Triplets items
-                steps: int, # optimiser steps
-                cfg: FocalTrainConfig, # lr, batch size, seed ...
-                recorder=None, # lab.core.base.Recorder for the loss curve
-                curve: str = "train", # curve name in the recorder
-                progress_bar: bool = True) -> nn.Module:
-    "Train `model` for `steps` with lab.core.train.fit; returns the trained (unwrapped) model in eval mode."
-    from lab.core.train import TrainConfig, fit
-    if steps <= 0: return model.eval()
-    tc = TrainConfig(steps=steps, lr=cfg.lr, batch_size=min(cfg.batch_size, len(data)), weight_decay=cfg.weight_decay,
-                     warmup_steps=min(cfg.warmup_steps, steps // 2), log_every=max(1, steps // 20), seed=cfg.seed,
-                     lr_schedule=cfg.lr_schedule, mixed_precision="no", progress=progress_bar, ckpt_every=0, out_dir=None)
-    res = fit(model, objective, data, tc, recorder=recorder, curve=curve)
-    return res.model.eval()
+    def validate(self):
+        for s in STAGES:
+            tc = getattr(self, s)
+            self.check(tc is None or tc.batch_size >= 2, f"{s}.batch_size must be >= 2 (InfoNCE needs in-batch negatives), got {getattr(tc, 'batch_size', None)}")
+        self.check(0 <= self.caption_frac < 1, f"caption_frac must be in [0, 1), got {self.caption_frac}")
+
+    @classmethod
+    def recipe(cls, clip_steps: int, stage1_steps: int, stage2_steps: int, # optimiser steps of each stage (0 skips it)
+               **kw, # `TrainConfig` fields the stages share (batch_size, lr, seed, ...), set in each via `focal_stage`
+              ) -> FocalTrainConfig:
+        "The three stages from their step counts and what they share, e.g. `recipe(300, 150, 450, batch_size=64, lr=1e-3)` (then `.replace(caption_frac=...)`)."
+        stage = lambda n: focal_stage(n, **kw) if n else None
+        return cls(clip=stage(clip_steps), stage1=stage(stage1_steps), stage2=stage(stage2_steps))
+
+    def each(self, **kw) -> FocalTrainConfig:
+        "A copy with the `TrainConfig` fields `kw` set in every stage that runs (`each(seed=1)`, `each(progress=False)`)."
+        return self.replace(**{f"{s}.{k}": v for s in STAGES if getattr(self, s) is not None for k, v in kw.items()})
 
 # %% ../../../nbs/papers/focallens/01_method.ipynb #8f316148
 @torch.no_grad()

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Sequence
 
 from ...core.base import atomic_write
-from .detect import DETECTORS, DetectError, DetectorMissing, check_inputs, detect, load_detector, save_quick_tagger
+from .detect import DEFAULT_DETECTOR, DETECTORS, DetectError, DetectorMissing, check_inputs, detect, load_detector, save_quick_tagger
 
 # %% auto #0
-__all__ = ['run_batch', 'build_parser', 'main']
+__all__ = ['run_batch', 'build_parser', 'score_claims_file', 'main']
 
 # %% ../../../nbs/papers/rl4hs/21_cli.ipynb #5171b990
 def _read(path: str | None, what: str) -> str | None:
@@ -64,21 +64,41 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--response", help="text file with the response to check")
     ap.add_argument("--question", help="text file with the question (QA), optional")
     ap.add_argument("--batch", help="JSONL file: one {\"source\", \"response\", \"question\"?, \"id\"?} per line (instead of the three files)")
-    ap.add_argument("--detector", default="sft", help=f"one of {', '.join(DETECTORS)}, or a tagger .safetensors path (default: sft)")
+    ap.add_argument("--detector", default=DEFAULT_DETECTOR, help=f"one of {', '.join(DETECTORS)}, or a tagger .safetensors path (default: {DEFAULT_DETECTOR}); with --score-claims a comma-separated list")
     ap.add_argument("--out", help="write the JSON here (default: stdout)")
     ap.add_argument("--keep-going", action="store_true", help="batch: record bad lines as errors and continue")
     ap.add_argument("--max-new-tokens", type=int, default=192, help="generative detector: completion cap (slow on a CPU)")
     ap.add_argument("--train-quick", choices=["sft"], help="train and save a quick supervised tagger on the span benchmark, then exit")
+    ap.add_argument("--score-claims", metavar="CLAIMS_JSONL", help="score detector(s) on a claim-labelled file (lab.families.spans.claims schema, e.g. real RAGTruth): "
+                    "claim- and response-level P/R/F1 and flag rate beside 'mark everything' and the n-gram heuristic")
+    return ap
+
+def score_claims_file(path: str, # claims .jsonl
+                      detectors: Sequence[str], # detector names / tagger paths
+                      max_new_tokens: int = 192) -> dict:
+    "Every detector and the two baselines scored on a claims file: {name: metrics}."
+    from lab.families.spans.claims import baseline_detectors, load_claims, score_claims
+    rows = load_claims(path)
+    out = {n: score_claims(rows, p) for n, p in baseline_detectors().items()}
+    for name in detectors:
+        det = load_detector(name, max_new_tokens)
+        out[name] = score_claims(rows, lambda s, r, q: [(d["start"], d["end"]) for d in detect(s, r, q, det).spans], progress=True)
+    return out
     return ap
 
 def main(argv: Sequence[str] | None = None) -> int:
     "Entry point of `python -m lab.papers.rl4hs.cli` / `lab-detect-spans`; returns the exit code."
     ap = build_parser(); a = ap.parse_args(argv)
     try:
-        if a.train_quick:
+        if a.score_claims:
+            from lab.families.spans.claims import ClaimsError, claims_table
+            try: result = score_claims_file(a.score_claims, [d.strip() for d in a.detector.split(",") if d.strip()], a.max_new_tokens)
+            except ClaimsError as e: raise DetectError(str(e)) from None
+            print(claims_table(result).to_string(), file=sys.stderr)
+        elif a.train_quick:
             print(f"saved {save_quick_tagger(a.train_quick, on_progress=lambda f, m: print(f'[{f:4.0%}] {m}', file=sys.stderr))}")
             return 0
-        if a.batch:
+        elif a.batch:
             if a.source or a.response or a.question: raise DetectError("give either --batch or --source/--response/--question, not both")
             det = load_detector(a.detector, a.max_new_tokens)
             result = run_batch(a.batch, det, a.keep_going)

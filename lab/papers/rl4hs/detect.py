@@ -12,12 +12,13 @@ from typing import Callable, Sequence
 from ...core.base import Config, artifacts_dir, atomic_write, default, exists, repo_root, seed_everything
 
 # %% auto #0
-__all__ = ['MAX_CHARS', 'TAGGERS', 'SHIPPED', 'DETECTORS', 'HOW_TO_MAKE', 'DetectError', 'DetectorMissing', 'check_text',
-           'check_inputs', 'infer_task_type', 'Detection', 'Detector', 'TaggerDetector', 'GenerativeDetector',
-           'detector_path', 'shipped_dir', 'detector_source', 'load_detector', 'available_detectors',
-           'describe_detector', 'detect', 'highlight', 'train_quick_tagger', 'save_quick_tagger', 'trained_part',
-           'save_shipped_tagger', 'load_shipped_tagger', 'tagger_test_metrics', 'ShippedTaggerConfig', 'shipped_record',
-           'make_shipped_tagger']
+__all__ = ['MAX_CHARS', 'TAGGERS', 'SHIPPED', 'DETECTORS', 'DEFAULT_DETECTOR', 'HOW_TO_MAKE', 'DetectError', 'DetectorMissing',
+           'check_text', 'check_inputs', 'infer_task_type', 'Detection', 'Detector', 'TaggerDetector',
+           'VerifierDetector', 'GenerativeDetector', 'detector_path', 'shipped_dir', 'detector_source', 'load_detector',
+           'available_detectors', 'describe_detector', 'detect', 'highlight', 'train_quick_tagger', 'save_quick_tagger',
+           'trained_part', 'save_shipped_tagger', 'load_shipped_tagger', 'tagger_test_metrics', 'ShippedTaggerConfig',
+           'shipped_record', 'make_shipped_tagger', 'ShippedVerifierConfig', 'verifier_metrics',
+           'make_shipped_verifier']
 
 # %% ../../../nbs/papers/rl4hs/20_demo.ipynb #adf8acd9
 class DetectError(ValueError):
@@ -76,9 +77,11 @@ def infer_task_type(source: str, question: str | None = None) -> str:
 
 # %% ../../../nbs/papers/rl4hs/20_demo.ipynb #0c72806d
 TAGGERS = {"sft": "tagger_sft", "capo": "tagger_capo"}   # detector name -> checkpoint name under artifacts_dir()/rl4hs
-SHIPPED = {"sft": "tagger_sft"}   # detectors with a default model shipped in shipped_dir() (see "The shipped default tagger")
-DETECTORS = ("sft", "capo", "generative")
+SHIPPED = {"sft": "tagger_sft.safetensors", "verifier": "verifier.json"}   # default models shipped in shipped_dir() (see "The shipped default models")
+DETECTORS = ("verifier", "sft", "capo", "generative")
+DEFAULT_DETECTOR = "verifier"   # the best on real LLM output (nbs/papers/rl4hs/12_rl4hs_real.ipynb); the demo's and CLI's default
 HOW_TO_MAKE = {
+    "verifier": "`make demo-models` restores the shipped default; nbs/papers/rl4hs/12_rl4hs_real.ipynb trains one into artifacts/rl4hs/verifier.json",
     "sft": "run nbs/papers/rl4hs/10_rl4hs.ipynb (it saves tagger_sft), or train a quick one: `python -m lab.papers.rl4hs.cli --train-quick sft`; `make demo-models` restores the shipped default",
     "capo": "run nbs/papers/rl4hs/10_rl4hs.ipynb (it saves the best CAPO tagger as tagger_capo)",
     "generative": "run nbs/papers/rl4hs/11_rl4hs_generative.ipynb (its SFT section saves artifacts/rl4hs/generative)",
@@ -117,6 +120,22 @@ class TaggerDetector(Detector):
         if len(items) > 1: warn.append(f"the response was read in {len(items)} windows of <= {m.cfg.max_response_tokens} tokens")
         return Detection([dict(start=a, end=b, text=response[a:b], score=round(float(s), 4)) for a, b, s in spans], self.name, warnings=warn)
 
+class VerifierDetector(Detector):
+    "The evidence verifier (`lab.families.spans.verify`): claim units checked against their most similar source sentences, calibrated."
+    name = "verifier"
+    def __init__(self, model): self.model = model
+    def __call__(self, source, response, question=None) -> Detection:
+        task = infer_task_type(source, question); th = self.model.threshold_for(task)
+        units = self.model.score(source, response, question)
+        from lab.families.spans.verify import decide
+        keep = decide([u["prob"] for u in units], th)
+        spans = [dict(start=u["start"], end=u["end"], text=response[u["start"]:u["end"]], score=round(u["prob"], 4))
+                 for u, k in zip(units, keep) if k]
+        top = max((u["prob"] for u in units), default=0.0)
+        note = (f"calibrated P(hallucinated) per sentence ({task} thresholds: a response is flagged when its top sentence "
+                f"reaches {th.gate:.2f}, then sentences >= {th.unit:.2f} are marked); top sentence here {top:.2f}")
+        return Detection(spans, self.name, warnings=[note])
+
 class GenerativeDetector(Detector):
     "The generative policy (`lab.papers.rl4hs.generative`), greedy, with a capped completion length."
     def __init__(self, model, tok, meta: dict, max_new_tokens: int = 192):
@@ -139,6 +158,7 @@ def detector_path(name: str) -> Path:
     if name == "generative":
         from lab.papers.rl4hs.generative import policy_dir
         return policy_dir()
+    if name == "verifier": return artifacts_dir() / "rl4hs" / SHIPPED["verifier"]
     return tagger_path(TAGGERS.get(name, name))
 
 def shipped_dir() -> Path:
@@ -152,11 +172,11 @@ def detector_source(name: str) -> tuple[Path, str]:
     "The checkpoint a detector loads and its origin: 'artifacts' (trained here; preferred), 'shipped', or 'missing'."
     path = detector_path(name)
     if _has_checkpoint(name, path): return path, "artifacts" if name in DETECTORS else "given"
-    if name in SHIPPED and (shipped_dir() / f"{SHIPPED[name]}.safetensors").exists():
-        return shipped_dir() / f"{SHIPPED[name]}.safetensors", "shipped"
+    if name in SHIPPED and (shipped_dir() / SHIPPED[name]).exists():
+        return shipped_dir() / SHIPPED[name], "shipped"
     return path, "missing"
 
-def load_detector(name: str = "sft", # 'sft' | 'capo' | 'generative' | a tagger .safetensors path
+def load_detector(name: str = DEFAULT_DETECTOR, # 'verifier' | 'sft' | 'capo' | 'generative' | a tagger .safetensors path
                   max_new_tokens: int = 192, # generative: completion cap (CPU: ~10 tokens/s for SmolLM2-135M)
                  ) -> Detector:
     "Load (and cache) a detector; `DetectorMissing` says how to make a missing checkpoint."
@@ -169,7 +189,10 @@ def load_detector(name: str = "sft", # 'sft' | 'capo' | 'generative' | a tagger 
     key = (name, str(path), marker.stat().st_mtime_ns, max_new_tokens)
     if key not in _CACHE:
         for k in [k for k in _CACHE if k[0] == name]: del _CACHE[k]     # a retrained checkpoint replaces the old one
-        if name == "generative":
+        if name == "verifier":
+            from lab.families.spans.verify import Verifier
+            _CACHE[key] = VerifierDetector(Verifier.load(path))
+        elif name == "generative":
             from lab.papers.rl4hs.generative import load_policy
             _CACHE[key] = GenerativeDetector(*load_policy(path), max_new_tokens=max_new_tokens)
         elif origin == "shipped": _CACHE[key] = TaggerDetector(load_shipped_tagger(path), name)
@@ -188,6 +211,11 @@ def describe_detector(name: str) -> str:
     path, origin = detector_source(name)
     if origin == "missing": return f"**missing** — {HOW_TO_MAKE.get(name, '')}"
     rel = lambda p: p.relative_to(repo_root()) if p.is_relative_to(repo_root()) else p
+    if origin == "shipped" and name == "verifier":
+        r = shipped_record().get("verifier", {}); syn, real = r.get("synthetic_test", {}), r.get("real_dev", {})
+        f1 = (f"; synthetic test claim F1 {syn['claim/f1']:.2f}, response F1 {syn['response/f1']:.2f}" if "claim/f1" in syn else "") + \
+             (f"; real RAGTruth dev claim F1 {real['claim/f1']:.2f}, response F1 {real['response/f1']:.2f}, flag rate {real['flag_rate']:.2f}" if "claim/f1" in real else "")
+        return f"**ready** — shipped default model `{rel(path)}` (MiniLM + {len(r.get('features', [])) or 7} features){f1}"
     if origin == "shipped":
         m = shipped_record().get("metrics", {})
         f1 = f"; test span F1 {m['span/all/f1']:.2f}, response F1 {m['response/all/f1']:.2f}" if "span/all/f1" in m else ""
@@ -195,7 +223,7 @@ def describe_detector(name: str) -> str:
     return f"**ready** — trained here: `{rel(path)}`"
 
 def detect(source, response, question=None, # the user's fields (validated with `check_inputs`)
-           detector: str | Detector = "sft", # a name for `load_detector`, or a loaded `Detector`
+           detector: str | Detector = DEFAULT_DETECTOR, # a name for `load_detector`, or a loaded `Detector`
            max_new_tokens: int = 192, # generative completion cap
           ) -> Detection:
     "Validate, run a detector, return a `Detection` (raises only `DetectError`)."
@@ -337,7 +365,57 @@ def make_shipped_tagger(cfg: ShippedTaggerConfig | None = None, # the recipe
     train_s = time.perf_counter() - t0
     path = save_shipped_tagger(m, out / f"{SHIPPED['sft']}.safetensors", {"made_by": "lab.papers.rl4hs.detect.make_shipped_tagger", **m.meta})
     metrics = tagger_test_metrics(load_shipped_tagger(path), cfg.n_test, cfg.bench_seed)   # measure what ships
-    rec = {"paper": "rl4hs", "files": {"sft": path.name}, "dtype": "float16", "config": cfg.to_dict(), "metrics": metrics,
+    rec = {"paper": "rl4hs", "dtype": "float16", "config": cfg.to_dict(), "metrics": metrics,
            "train_s": round(train_s, 1), "torch": torch.__version__}
-    with atomic_write(out / "record.json", "w") as f: json.dump(rec, f, indent=1); f.write("\n")
+    full = {**shipped_record(out), **rec}; full.setdefault("files", {})["sft"] = path.name   # keeps the verifier's entry
+    with atomic_write(out / "record.json", "w") as f: json.dump(full, f, indent=1); f.write("\n")
+    return rec
+
+# %% ../../../nbs/papers/rl4hs/20_demo.ipynb #426f33bd
+@dataclass
+class ShippedVerifierConfig(Config):
+    "The recipe of the shipped evidence verifier (`make demo-models`): ~3 min on a 2-core CPU."
+    max_train: int = 1500; k: int = 3; C: float = 1.0; seed: int = 0   # lab.families.spans.verify.VerifierConfig
+    bench_seed: int = 0        # span benchmark build: train to fit, dev to calibrate, test to report
+    n_test: int = 300          # synthetic test responses scored (the first n_test / 3 of each task)
+    gate_on_real: bool = True  # re-choose gate and unit threshold on the real claims file when present (its README allows a threshold or two)
+
+def verifier_metrics(ver, # a trained, calibrated `Verifier`
+                     rows, # `ClaimResponse`s (real file, or `claims_from_examples` of a synthetic split)
+                    ) -> dict:
+    "Claim- and response-level scores of the verifier with its per-task calibrated decision."
+    from lab.families.spans.claims import score_predictions
+    preds = ver.predict_batch([(r.source, r.response, r.question) for r in rows], [r.task_type for r in rows])
+    return score_predictions(rows, [[(a, b) for a, b, _ in p] for p in preds])
+
+def make_shipped_verifier(cfg: ShippedVerifierConfig | None = None, # the recipe
+                          out: Path | None = None, # default shipped_dir()
+                          real_path: str | Path | None = None, # real claims file to report (default `real_claims_path()`; skipped when absent)
+                         ) -> dict:
+    "Train + calibrate the verifier on the span benchmark, save it as JSON in `out`, record synthetic-test (and real) scores in `record.json`."
+    import hashlib
+    from lab.families.spans.bench import load_spanbench
+    from lab.families.spans.claims import claims_from_examples, load_claims, real_claims_path
+    from lab.families.spans.verify import Verifier, VerifierConfig, FEATURES
+    cfg, out = default(cfg, ShippedVerifierConfig), Path(default(out, shipped_dir()))
+    t0 = time.perf_counter()
+    sb = load_spanbench(cfg.bench_seed)
+    ver = Verifier(VerifierConfig(k=cfg.k, C=cfg.C, max_train=cfg.max_train, seed=cfg.seed)).fit(sb["train"]).calibrate(sb["dev"])
+    ver.meta.update(made_by="lab.papers.rl4hs.detect.make_shipped_verifier", train="spanbench train", calibrated_on="spanbench dev")
+    train_s = time.perf_counter() - t0
+    path = ver.save(out / SHIPPED["verifier"]); ver = type(ver).load(path)   # measure what ships
+    test = [e for t in ("Summary", "QA", "Data2txt") for e in [e for e in sb["test"] if e.task_type == t][:cfg.n_test // 3]]
+    rec = {"config": cfg.to_dict(), "features": list(FEATURES), "train_s": round(train_s, 1)}
+    real = real_claims_path(real_path)
+    if real is not None:
+        rows = load_claims(real)
+        rec["real_dev_synthetic_gates"] = verifier_metrics(ver, rows)
+        if cfg.gate_on_real:
+            ver.calibrate_gate(rows, unit=True); ver.meta["gate_file"] = real.name; path = ver.save(path); ver = type(ver).load(path)
+        rec["real_dev"] = verifier_metrics(ver, rows)   # in-sample for the gate when gate_on_real
+        rec["real_dev_file"] = {"name": real.name, "sha256": hashlib.sha256(real.read_bytes()).hexdigest()}
+    rec["synthetic_test"] = verifier_metrics(ver, claims_from_examples(test))   # with the shipped (final) thresholds
+    rec["thresholds"] = {k: asdict(v) for k, v in ver.thresholds.items()}
+    full = shipped_record(out); full.setdefault("files", {})["verifier"] = path.name; full["verifier"] = rec
+    with atomic_write(out / "record.json", "w") as f: json.dump(full, f, indent=1); f.write("\n")
     return rec
