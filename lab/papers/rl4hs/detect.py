@@ -363,7 +363,7 @@ def make_shipped_tagger(cfg: ShippedTaggerConfig | None = None, # the recipe
     t0 = time.perf_counter()
     m = train_quick_tagger(cfg.n_train, cfg.steps, cfg.batch_size, cfg.lr, cfg.seed, on_progress, cfg.bench_seed)
     train_s = time.perf_counter() - t0
-    path = save_shipped_tagger(m, out / f"{SHIPPED['sft']}.safetensors", {"made_by": "lab.papers.rl4hs.detect.make_shipped_tagger", **m.meta})
+    path = save_shipped_tagger(m, out / SHIPPED['sft'], {"made_by": "lab.papers.rl4hs.detect.make_shipped_tagger", **m.meta})
     metrics = tagger_test_metrics(load_shipped_tagger(path), cfg.n_test, cfg.bench_seed)   # measure what ships
     rec = {"paper": "rl4hs", "dtype": "float16", "config": cfg.to_dict(), "metrics": metrics,
            "train_s": round(train_s, 1), "torch": torch.__version__}
@@ -375,8 +375,9 @@ def make_shipped_tagger(cfg: ShippedTaggerConfig | None = None, # the recipe
 @dataclass
 class ShippedVerifierConfig(Config):
     "The recipe of the shipped evidence verifier (`make demo-models`): ~3 min on a 2-core CPU."
-    max_train: int = 1500; k: int = 3; C: float = 1.0; seed: int = 0   # lab.families.spans.verify.VerifierConfig
+    n_train: int = 1500; n_dev: int = 450; k: int = 3; C: float = 1.0; seed: int = 0   # benchmark responses drawn to fit / calibrate (seeded); VerifierConfig
     bench_seed: int = 0        # span benchmark build: train to fit, dev to calibrate, test to report
+    lm_data: bool = True       # also fit on (and calibrate with) the LM-written responses (lab.families.spans.lmdata; built on first use, ~13 min)
     n_test: int = 300          # synthetic test responses scored (the first n_test / 3 of each task)
     gate_on_real: bool = True  # re-choose gate and unit threshold on the real claims file when present (its README allows a threshold or two)
 
@@ -399,9 +400,16 @@ def make_shipped_verifier(cfg: ShippedVerifierConfig | None = None, # the recipe
     from lab.families.spans.verify import Verifier, VerifierConfig, FEATURES
     cfg, out = default(cfg, ShippedVerifierConfig), Path(default(out, shipped_dir()))
     t0 = time.perf_counter()
+    import random
     sb = load_spanbench(cfg.bench_seed)
-    ver = Verifier(VerifierConfig(k=cfg.k, C=cfg.C, max_train=cfg.max_train, seed=cfg.seed)).fit(sb["train"]).calibrate(sb["dev"])
-    ver.meta.update(made_by="lab.papers.rl4hs.detect.make_shipped_verifier", train="spanbench train", calibrated_on="spanbench dev")
+    train = random.Random(cfg.seed).sample(list(sb["train"]), min(cfg.n_train, len(sb["train"])))   # as 12_rl4hs_real draws them
+    dev = random.Random(cfg.seed + 1000).sample(list(sb["dev"]), min(cfg.n_dev, len(sb["dev"])))
+    if cfg.lm_data:
+        from lab.families.spans.lmdata import load_lmdata
+        lm = load_lmdata(cfg.bench_seed, build=True); train, dev = train + list(lm["train"]), dev + list(lm["dev"])
+    ver = Verifier(VerifierConfig(k=cfg.k, C=cfg.C, max_train=0, seed=cfg.seed)).fit(train).calibrate(dev)
+    what = "spanbench" + (" + LM-written" if cfg.lm_data else "")
+    ver.meta.update(made_by="lab.papers.rl4hs.detect.make_shipped_verifier", train=f"{what} train ({len(train)})", calibrated_on=f"{what} dev ({len(dev)})")
     train_s = time.perf_counter() - t0
     path = ver.save(out / SHIPPED["verifier"]); ver = type(ver).load(path)   # measure what ships
     test = [e for t in ("Summary", "QA", "Data2txt") for e in [e for e in sb["test"] if e.task_type == t][:cfg.n_test // 3]]
