@@ -379,7 +379,7 @@ class ShippedVerifierConfig(Config):
     bench_seed: int = 0        # span benchmark build: train to fit, dev to calibrate, test to report
     lm_data: bool = True       # also fit on (and calibrate with) the LM-written responses (lab.families.spans.lmdata; built on first use, ~13 min)
     n_test: int = 300          # synthetic test responses scored (the first n_test / 3 of each task)
-    gate_on_real: bool = True  # re-choose gate and unit threshold on the real claims file when present (its README allows a threshold or two)
+    gate_on_real: bool = True  # re-choose the response gate on the real claims file when present so it flags the file's hallucinated share (its README allows a threshold or two)
 
 def verifier_metrics(ver, # a trained, calibrated `Verifier`
                      rows, # `ClaimResponse`s (real file, or `claims_from_examples` of a synthetic split)
@@ -419,7 +419,7 @@ def make_shipped_verifier(cfg: ShippedVerifierConfig | None = None, # the recipe
         rows = load_claims(real)
         rec["real_dev_synthetic_gates"] = verifier_metrics(ver, rows)
         if cfg.gate_on_real:
-            ver.calibrate_gate(rows, unit=True); ver.meta["gate_file"] = real.name; path = ver.save(path); ver = type(ver).load(path)
+            ver.calibrate_gate(rows); ver.meta["gate_file"] = real.name; path = ver.save(path); ver = type(ver).load(path)
         rec["real_dev"] = verifier_metrics(ver, rows)   # in-sample for the gate when gate_on_real
         rec["real_dev_file"] = {"name": real.name, "sha256": hashlib.sha256(real.read_bytes()).hexdigest()}
     rec["synthetic_test"] = verifier_metrics(ver, claims_from_examples(test))   # with the shipped (final) thresholds
