@@ -114,7 +114,10 @@ class TaggerDetector(Detector):
         spans = predict_items(m, items, 1)[0]
         warn = []
         cut = max(it["n_source_cut"] for it in items)
-        if cut:
+        if cut and getattr(m.cfg, "evidence", "first") == "minilm":
+            warn.append(f"the source is longer than a pair holds: each response window was read with the source sentences most "
+                        f"similar to it ({cut} source tokens left out)")
+        elif cut:
             warn.append(f"the source is longer than the tagger reads: its last {cut} tokens were not seen "
                         f"(the tagger pairs each response window with the first ~{m.cfg.max_len - m.cfg.max_response_tokens} source tokens)")
         if len(items) > 1: warn.append(f"the response was read in {len(items)} windows of <= {m.cfg.max_response_tokens} tokens")

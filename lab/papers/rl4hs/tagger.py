@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -21,16 +22,18 @@ from ...families.rl.policy import PolicyLossConfig
 from .grpo import capo_class, capo_scale, check_capo
 
 # %% auto #0
-__all__ = ['MINILM', 'HEADS', 'STATE_DTYPE', 'TaggerConfig', 'sparse_bias', 'second_segment', 'response_windows', 'Window',
-           'encode_pair', 'ScoredSpan', 'token_labels', 'tokens_to_spans', 'overlap_bits', 'LinearHead', 'AlignHead',
-           'SpanTagger', 'build_tagger', 'tiny_tagger', 'source_of', 'make_items', 'states_key', 'collate_items',
-           'batch_logits', 'tagger_sft_loss', 'bernoulli_logprob', 'sample_masks', 'mask_rewards', 'TaggerRLConfig',
-           'TaggerGRPOLoss', 'predict_items', 'evaluate_tagger', 'predict', 'dev_callback', 'TaggerSFTConfig',
-           'train_tagger_sft', 'train_rl', 'tagger_path', 'save_tagger', 'load_tagger']
+__all__ = ['MINILM', 'HEADS', 'EVIDENCE', 'STATE_DTYPE', 'TaggerConfig', 'sparse_bias', 'second_segment', 'response_windows',
+           'pack_evidence', 'minilm_embed', 'EvidencePicker', 'Window', 'encode_pair', 'ScoredSpan', 'token_labels',
+           'tokens_to_spans', 'overlap_bits', 'LinearHead', 'AlignHead', 'SpanTagger', 'build_tagger', 'tiny_tagger',
+           'source_of', 'make_items', 'states_key', 'collate_items', 'batch_logits', 'tagger_sft_loss',
+           'bernoulli_logprob', 'sample_masks', 'mask_rewards', 'TaggerRLConfig', 'TaggerGRPOLoss', 'predict_items',
+           'evaluate_tagger', 'predict', 'dev_callback', 'TaggerSFTConfig', 'train_tagger_sft', 'train_rl',
+           'tagger_path', 'save_tagger', 'load_tagger']
 
 # %% ../../../nbs/papers/rl4hs/01_tagger.ipynb #5979e23e
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 HEADS = ("linear", "align")
+EVIDENCE = ("first", "minilm")
 
 @dataclass
 class TaggerConfig(Config):
@@ -47,6 +50,7 @@ class TaggerConfig(Config):
     dropout: float = 0.1             # on the token states before the head (BERT's hidden dropout)
     init_bias: float = -4.5          # sparse start: sigma(-4.5) = 1.1% per token -> ~half of sampled masks empty (see above)
     threshold: float = 0.5           # decoding: tokens with p > threshold (LettuceDetect)
+    evidence: str = "first"           # the source in each pair: "first" = its beginning (truncated); "minilm" = the sentences most similar to the window (see `EvidencePicker`)
     encoder_config: dict | None = None  # build a randomly initialised BERT from this config instead (tests)
 
     def validate(self):
@@ -57,6 +61,7 @@ class TaggerConfig(Config):
         self.check(self.head_hidden >= 0 and 0 <= self.dropout < 1, "head_hidden must be >= 0 and dropout in [0, 1)")
         self.check(self.head in HEADS, f"head must be one of {HEADS}, got {self.head!r}")
         self.check(self.head_dim % self.head_heads == 0, f"head_dim ({self.head_dim}) must be divisible by head_heads ({self.head_heads})")
+        self.check(self.evidence in EVIDENCE, f"evidence must be one of {EVIDENCE}, got {self.evidence!r}")
         self.check(0 < self.threshold < 1, f"threshold must be in (0, 1), got {self.threshold}")
 
 def sparse_bias(n_tokens: float, # typical number of response tokens
@@ -92,6 +97,45 @@ def response_windows(tok, # a fast BERT tokenizer
         b = offs[j][0] if j < len(offs) else len(response)
         wins.append((a, b)); i = j
     return wins
+
+def pack_evidence(sims: Sequence[float], # similarity of the window to each source sentence
+                  lengths: Sequence[int], # each sentence's token count
+                  budget: int, # tokens the pair has left for them
+                 ) -> list[int]:
+    "Sentence indices taken most similar first while they fit in `budget` (one that does not fit is skipped), in source order; never empty."
+    order = np.argsort(-np.asarray(sims, dtype=float), kind="stable").tolist()
+    out, used = [], 0
+    for i in order:
+        if used + lengths[i] <= budget: out.append(i); used += lengths[i]
+    return sorted(out or order[:1])          # nothing fits: the most similar one (`encode_pair` truncates it)
+
+def minilm_embed(texts: Sequence[str]) -> np.ndarray:
+    "Unit-length MiniLM sentence embeddings (`lab.families.spans.verify.sentence_encoder`, offline)."
+    from lab.families.spans.verify import sentence_encoder
+    return sentence_encoder().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+class EvidencePicker:
+    "One source cut into sentences with their token counts and embeddings; `second` gives a window its evidence segment."
+    def __init__(self, tok, # a fast BERT tokenizer
+                 source: str, # the reference text
+                 question: str | None = None, # the question (QA): always first in the segment
+                 embed: Callable[[Sequence[str]], np.ndarray] = minilm_embed, # texts -> unit vectors (rows)
+                ):
+        from lab.families.spans.verify import source_sentences
+        self.tok, self.question, self.embed = tok, question, embed
+        self.sents = source_sentences(source)
+        self.lens = [len(tok(s, add_special_tokens=False)["input_ids"]) for s in self.sents]
+        self.emb = np.asarray(embed(self.sents), dtype=np.float32)
+        self.n_q = len(tok(question, add_special_tokens=False)["input_ids"]) if question else 0
+    def second(self, text: str, # the window's text
+               n_text: int, # its token count
+               max_len: int, # pair length in tokens
+              ) -> tuple[str, int]:
+        "The window's second segment (question, then the picked sentences in source order, one per line) and the source tokens left out."
+        sims = self.emb @ np.asarray(self.embed([text]), dtype=np.float32)[0]
+        idx = pack_evidence(sims, self.lens, max_len - 3 - n_text - self.n_q)   # [CLS] window [SEP] segment [SEP]
+        seg = "\n".join(([self.question] if self.question else []) + [self.sents[i] for i in idx])
+        return seg, sum(self.lens) - sum(self.lens[i] for i in idx)
 
 class Window(NamedTuple):
     "One tokenised (response window, source) pair."
@@ -333,6 +377,7 @@ def make_items(model: SpanTagger, # the tagger whose frozen bottom is cached
                batch_size: int = 16, # items per forward pass when caching
                show_progress: bool = True,
                cache_dir_: str | Path | None = None, # also keep the states on disk here (keyed by `states_key`)
+               embed: Callable | None = None, # evidence="minilm": texts -> unit vectors (default `minilm_embed`)
               ) -> list[dict]:
     "One item per response window: ids, offsets, response mask, token labels, gold spans (and cached states, float16)."
     tok, cfg = model.tokenizer, model.cfg
@@ -340,8 +385,13 @@ def make_items(model: SpanTagger, # the tagger whose frozen bottom is cached
     for i, ex in enumerate(examples):
         resp, second = get_field(ex, "response"), second_segment(source_of(ex), get_field(ex, "question"))
         gold = gold_spans(ex, missing_ok=True)
+        pick = EvidencePicker(tok, source_of(ex), get_field(ex, "question"), embed or minilm_embed) if cfg.evidence == "minilm" else None
         for w in response_windows(tok, resp, cfg.max_response_tokens):
-            win = encode_pair(tok, resp, second, w, cfg.max_len)
+            if pick is None: win = encode_pair(tok, resp, second, w, cfg.max_len)
+            else:                                            # the window's own evidence; n_source_cut = source tokens not in the pair
+                n_text = len(tok(resp[w[0]:w[1]], add_special_tokens=False)["input_ids"])
+                seg, left = pick.second(resp[w[0]:w[1]], n_text, cfg.max_len)
+                win = encode_pair(tok, resp, seg, w, cfg.max_len); win = win._replace(n_source_cut=win.n_source_cut + left)
             src = [t == 1 for t in win.token_type_ids]
             items.append(dict(ex=i, input_ids=torch.tensor(win.input_ids), token_type_ids=torch.tensor(win.token_type_ids),
                               offsets=torch.tensor(win.offsets, dtype=torch.long).view(-1, 2), resp=torch.tensor(win.resp),
