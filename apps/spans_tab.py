@@ -120,13 +120,19 @@ def api_check(client) -> str:
 def _squash(s: str) -> str: return re.sub(r"\s+", "", s)   # HighlightedText puts spaces between its tokens
 
 
+BROWSER_CASE = ("The council approved 12 million dollars for parks in March.",     # the shipped verifier marks the 2nd sentence (20_demo tests it)
+                "The council approved 12 million dollars for parks in March. The mayor resigned after a bitter dispute with 45 officials.")
+
+
 def browser_highlight(page, panel, timeout_ms: int = 150_000) -> str:
-    "Load the first (hallucinated) benchmark example, press Detect: the response comes back with a highlighted span."
+    "Load the first benchmark example (the fields fill), then a response with an unsupported sentence; press Detect: it comes back highlighted."
     from playwright.sync_api import expect
     panel.locator("#spans_examples tbody tr").first.click()
     response = panel.locator("#spans_response textarea")
     expect(response).not_to_have_value("", timeout=30_000)
-    text = response.input_value()
+    panel.locator("#spans_source textarea").fill(BROWSER_CASE[0])
+    panel.locator("#spans_question textarea").fill("")
+    response.fill(BROWSER_CASE[1]); text = BROWSER_CASE[1]
     panel.locator("#spans_detect").click()
     field = panel.locator("#spans_output .textfield")
     expect(field).to_be_visible(timeout=timeout_ms)
