@@ -23,8 +23,8 @@ from ...families.contrastive.losses import ContrastiveLoss, contrastive_logits
 
 # %% auto #0
 __all__ = ['CAPTION_PROMPT', 'STAGES', 'CaptionCLIPConfig', 'CaptionCLIP', 'sum_fusion', 'FocalLensConfig', 'FocalLens',
-           'Triplets', 'concat_triplets', 'CaptionObjective', 'FocalObjective', 'focal_stage', 'FocalTrainConfig',
-           'embed_conditional', 'embed_unconditional', 'embed_texts', 'save_model', 'load_model']
+           'Triplets', 'CaptionObjective', 'FocalObjective', 'focal_stage', 'FocalTrainConfig', 'embed_conditional',
+           'embed_unconditional', 'save_model', 'load_model']
 
 # %% ../../../nbs/papers/focallens/01_method.ipynb #cedc109f
 @dataclass
@@ -167,10 +167,6 @@ class Triplets(torch.utils.data.Dataset):
         return {"image_tokens": self.image_tokens[self.image_idx[i]], "cond_states": self.bank.states[c],
                 "cond_mask": self.bank.mask[c], "cond_emb": self.bank.emb[c], "text_emb": self.bank.emb[t], "target_id": t}
 
-def concat_triplets(*sets: Triplets) -> torch.utils.data.ConcatDataset:
-    "Several Triplets sets as one map-style dataset."
-    return torch.utils.data.ConcatDataset(list(sets))
-
 # %% ../../../nbs/papers/focallens/01_method.ipynb #f7d6b529
 class CaptionObjective:
     "lab.core.train.fit loss_fn for CaptionCLIP: symmetric InfoNCE between images and their captions."
@@ -253,13 +249,6 @@ def embed_unconditional(model: CaptionCLIP, # a trained CaptionCLIP
     model.eval()
     out = [model.encode_image(image_tokens[i:i + batch_size]) for i in range(0, len(image_tokens), batch_size)]
     return torch.cat(out) if out else torch.zeros(0, model.cfg.embed_dim)
-
-@torch.no_grad()
-def embed_texts(model: nn.Module, # CaptionCLIP or FocalLens (anything with encode_text)
-                bank: TextBank, texts: Sequence[str]) -> Tensor:
-    "(N, E) text embeddings g(y) of `texts` through the model's text head."
-    model.eval()
-    return model.encode_text(bank.embeddings(list(texts)))
 
 # %% ../../../nbs/papers/focallens/01_method.ipynb #7aa20a09
 _MODELS = {"CaptionCLIP": (CaptionCLIP, CaptionCLIPConfig), "FocalLens": (FocalLens, FocalLensConfig)}

@@ -23,9 +23,9 @@ from ...families.rl.policy import (AGGS, group_advantages, k3_kl, clipped_policy
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['CAPO_CLASSES', 'has_gold', 'capo_class', 'capo_scale', 'ParseResult', 'parse_hallucination_list', 'Scored',
-           'completion_text', 'score_completions', 'span_reward_fn', 'GRPOConfig', 'check_capo', 'gold_of', 'GRPOLoss',
-           'make_rows', 'collate_rows', 'train_grpo', 'Predictions', 'decoding_of', 'evaluate_generative']
+__all__ = ['CAPO_CLASSES', 'capo_class', 'capo_scale', 'ParseResult', 'parse_hallucination_list', 'Scored', 'completion_text',
+           'score_completions', 'span_reward_fn', 'GRPOConfig', 'check_capo', 'gold_of', 'GRPOLoss', 'make_rows',
+           'collate_rows', 'train_grpo', 'Predictions', 'decoding_of', 'evaluate_generative']
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #be3a073c
 CAPO_CLASSES = ("gold", "pred")
@@ -203,8 +203,6 @@ def check_capo(cfg):
     cfg.check(cfg.capo_class in CAPO_CLASSES, f"capo_class must be one of {CAPO_CLASSES}, got {cfg.capo_class!r}")
 
 # %% ../../../nbs/papers/rl4hs/00_grpo.ipynb #68cd2f2f
-has_gold = has_gold_spans   # kept for callers of `lab.papers.rl4hs.grpo.has_gold`
-
 def gold_of(row) -> list[Span]:
     "Gold spans of a row or example as given (validated, not merged): `lab.families.spans.ragtruth.gold_spans`."
     return gold_spans(row, merge=False)
