@@ -79,7 +79,7 @@ def register_asset(name: str, # unique name, e.g. "easy-vqa"
     def add(fn):
         if not callable(fn): raise TypeError(f"asset {name!r}: prepare must be callable as prepare(log), got {fn!r}")
         mod = getattr(fn, "__module__", "") or ""
-        if name in ASSETS and ASSETS[name].module != mod:
+        if name in ASSETS and ASSETS[name].module not in (mod, "__main__"):   # __main__: the notebook that exports `mod` ran in this process
             raise ValueError(f"asset {name!r} is already registered by {ASSETS[name].module}; pick another name")
         ASSETS[name] = Asset(name, kind, fn, optional, install, mod)   # the same module again (a re-run cell) replaces it
         return fn

@@ -5,7 +5,7 @@
 # %% ../../nbs/core/02_train.ipynb #b032f8f5
 from __future__ import annotations
 import json, math, os, re, shutil, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -17,13 +17,14 @@ from torch.utils.data import DataLoader, IterableDataset, Sampler
 from .base import Config, ConfigError, Recorder, exists, get_device, progress, seed_everything
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'LR_SCHEDULES', 'TrainConfig', 'LoRAConfig', 'apply_lora', 'lr_factor', 'EpochSampler',
-           'checkpoints', 'latest_checkpoint', 'make_optimizer', 'StepContext', 'FitResult', 'resolve_mixed_precision',
-           'fit']
+__all__ = ['MIXED_PRECISION', 'LR_SCHEDULES', 'WD_EXCLUDE', 'TrainConfig', 'LoRAConfig', 'apply_lora', 'lr_factor', 'ar_peak_lr',
+           'EpochSampler', 'checkpoints', 'latest_checkpoint', 'no_decay_names', 'make_optimizer', 'StepContext',
+           'FitResult', 'resolve_mixed_precision', 'fit']
 
 # %% ../../nbs/core/02_train.ipynb #b4f689f9
 MIXED_PRECISION = ("no", "fp16", "bf16", "auto")
-LR_SCHEDULES = ("constant", "linear", "cosine")
+LR_SCHEDULES = ("constant", "linear", "cosine", "rsqrt", "wsd")
+WD_EXCLUDE = ("none", "norm_bias")
 
 @dataclass
 class TrainConfig(Config):
@@ -44,15 +45,18 @@ class TrainConfig(Config):
     num_workers: int = 0           # DataLoader worker processes
     shuffle: bool = True           # shuffle the data each epoch (seeded)
     progress: bool = True          # show a progress bar (main process only; LAB_PROGRESS=0 also hides it)
-    lr_schedule: str = "constant"  # after warm-up: "constant" | "linear" | "cosine" decay to 0 at `steps`
+    lr_schedule: str = "constant"  # after warm-up: "constant" | "linear" | "cosine" (to lr_min at `steps`) | "rsqrt" | "wsd" (see lr_factor)
     ckpt_keep: int = 2             # keep only the newest this many checkpoints
     cpu: bool = False              # force the CPU even when a GPU is present
+    lr_min: float = 0.0            # floor (η_min) the decaying schedules end at; 0 = decay to 0 (TiC-LM / open_lm configs: 3e-5)
+    cooldown_steps: int = 0        # "rsqrt" / "wsd": linear cool-down to lr_min over the last this many steps
+    wd_exclude: str = "none"       # "none": decay every parameter (as open_lm) | "norm_bias": not norms, biases, embeddings
 
     def validate(self):
         for name in ("steps", "batch_size", "grad_accum", "log_every", "ckpt_keep"):
             v = getattr(self, name)
             self.check(isinstance(v, int) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")
-        for name in ("warmup_steps", "ckpt_every", "num_workers"):
+        for name in ("warmup_steps", "ckpt_every", "num_workers", "cooldown_steps"):
             v = getattr(self, name)
             self.check(isinstance(v, int) and v >= 0, f"{name} must be an integer >= 0, got {v!r}")
         self.check(self.lr > 0, f"lr must be > 0, got {self.lr}")
@@ -62,6 +66,16 @@ class TrainConfig(Config):
         self.check(self.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         self.check(self.warmup_steps <= self.steps, f"warmup_steps ({self.warmup_steps}) must be <= steps ({self.steps})")
         self.check(self.ckpt_every == 0 or exists(self.out_dir), f"ckpt_every={self.ckpt_every} needs out_dir (where to write step-N/)")
+        self.check(0 <= self.lr_min <= self.lr, f"lr_min must be in [0, lr={self.lr}], got {self.lr_min}")
+        self.check(self.lr_min == 0 or self.lr_schedule != "constant", f"lr_min={self.lr_min} is the floor of a decay, but lr_schedule is "
+                   "'constant'; choose 'linear', 'cosine', 'rsqrt' or 'wsd', or set lr_min=0")
+        self.check(self.cooldown_steps == 0 or self.lr_schedule in ("rsqrt", "wsd"), f"cooldown_steps={self.cooldown_steps} is read by the "
+                   f"'rsqrt' and 'wsd' schedules only, but lr_schedule is {self.lr_schedule!r}; set cooldown_steps=0")
+        self.check(self.lr_schedule != "wsd" or self.cooldown_steps >= 1, "lr_schedule='wsd' needs cooldown_steps >= 1 (its decay phase); "
+                   "with 0 it is 'constant'")
+        self.check(self.cooldown_steps <= self.steps - self.warmup_steps, f"cooldown_steps ({self.cooldown_steps}) must be <= steps - warmup_steps "
+                   f"({self.steps} - {self.warmup_steps} = {self.steps - self.warmup_steps}): the cool-down starts after the warm-up")
+        self.check(self.wd_exclude in WD_EXCLUDE, f"wd_exclude must be one of {WD_EXCLUDE}, got {self.wd_exclude!r}")
 
 # %% ../../nbs/core/02_train.ipynb #7dfb2f37
 @dataclass
@@ -88,15 +102,32 @@ def apply_lora(model: torch.nn.Module, # the model to adapt (its weights are fro
 def lr_factor(step: int, # optimizer step, 0-based
               warmup: int = 0, # warm-up steps
               total: int = 1, # all steps
-              schedule: str = "constant", # "constant" | "linear" | "cosine" after warm-up
+              schedule: str = "constant", # "constant" | "linear" | "cosine" | "rsqrt" | "wsd" after warm-up
+              min_factor: float = 0.0, # the floor of the decay as a fraction of the peak (`lr_min / lr`)
+              cooldown: int = 0, # "rsqrt" / "wsd": steps of the final linear cool-down to the floor
              ) -> float:
-    "Multiplier of the peak learning rate at `step`: linear warm-up, then constant / linear / cosine decay."
+    "Multiplier of the peak learning rate at `step`: linear warm-up, then constant / linear / cosine / rsqrt / WSD decay to `min_factor`."
     if step < warmup: return (step + 1) / warmup
     if schedule == "constant": return 1.0
-    p = (step - warmup) / max(1, total - warmup)  # fraction of the decay phase done, in [0, 1)
-    if schedule == "linear": return 1.0 - p
-    if schedule == "cosine": return 0.5 * (1.0 + math.cos(math.pi * p))
-    raise ValueError(f"unknown lr schedule {schedule!r}; expected one of {LR_SCHEDULES}")
+    if schedule in ("linear", "cosine"):
+        p = (step - warmup) / max(1, total - warmup)  # fraction of the decay phase done, in [0, 1)
+        f = 1.0 - p if schedule == "linear" else 0.5 * (1.0 + math.cos(math.pi * p))
+    elif schedule in ("rsqrt", "wsd"):
+        # rsqrt: open_lm's sqrt(W) / sqrt(t) (TiC-LM's training/open_lm.patch), on the time scale max(W, 1)
+        shape = (lambda t: 1.0) if schedule == "wsd" else (lambda t: math.sqrt(max(warmup, 1)) / math.sqrt(max(t, 1)))
+        start = total - cooldown  # first step of the cool-down
+        f = shape(step) if cooldown == 0 or step < start else shape(start) * (1.0 - (step - start) / cooldown)
+    else: raise ValueError(f"unknown lr schedule {schedule!r}; expected one of {LR_SCHEDULES}")
+    return min_factor + (1.0 - min_factor) * f
+
+# %% ../../nbs/core/02_train.ipynb #b1d669e8
+def ar_peak_lr(round_i: int, # 0-based round: 0 = the first training run (its peak is lr_max), i = the i-th update after it
+               lr_max: float, # round 0's peak
+               lr_min: float, # the floor every round's cosine decays to (TiC-LM: 3e-5)
+              ) -> float:
+    "TiC-LM's autoregressive meta-schedule: the peak lr of round `round_i`, η_min + (η_max − η_min)·½(1 + cos(π·i/(i+1)))."
+    if not (isinstance(round_i, int) and round_i >= 0): raise ValueError(f"round_i must be an integer >= 0, got {round_i!r}")
+    return lr_min + (lr_max - lr_min) * 0.5 * (1.0 + math.cos(math.pi * round_i / (round_i + 1)))
 
 # %% ../../nbs/core/02_train.ipynb #935e8a7f
 class EpochSampler(Sampler[int]):
@@ -145,33 +176,54 @@ def _save_checkpoint(accelerator, out: Path, state: dict, cfg: TrainConfig) -> P
     accelerator.wait_for_everyone()
     return final
 
-_RESUME_MUST_MATCH = ("lr", "batch_size", "grad_accum", "max_grad_norm", "weight_decay", "warmup_steps", "seed", "shuffle", "lr_schedule")
+_RESUME_MUST_MATCH = ("lr", "batch_size", "grad_accum", "max_grad_norm", "weight_decay", "warmup_steps", "seed", "shuffle", "lr_schedule",
+                      "lr_min", "cooldown_steps", "wd_exclude")
 
 def _check_resumable(ckpt: Path, cfg: TrainConfig, state: dict, num_processes: int):
     "Warn when the checkpoint was written by a run whose data order or optimisation differs from this one."
     try: old = json.loads((ckpt / "train_config.json").read_text())
     except FileNotFoundError: return
-    diff = [f"{k}: {old.get(k)!r} -> {getattr(cfg, k)!r}" for k in _RESUME_MUST_MATCH if old.get(k) != getattr(cfg, k)]
+    dflt = {f.name: f.default for f in fields(TrainConfig)}  # a checkpoint written before a field existed ran with its default
+    diff = [f"{k}: {old.get(k, dflt[k])!r} -> {getattr(cfg, k)!r}" for k in _RESUME_MUST_MATCH if old.get(k, dflt[k]) != getattr(cfg, k)]
     if state.get("num_processes", num_processes) != num_processes:
         diff.append(f"num_processes: {state['num_processes']} -> {num_processes}")
     if diff: warnings.warn(f"resuming from {ckpt} with a different setup, so the result will differ from an uninterrupted run: " + "; ".join(diff))
 
 # %% ../../nbs/core/02_train.ipynb #61e5b7c6
+_NORMS = (torch.nn.LayerNorm, torch.nn.GroupNorm, torch.nn.modules.batchnorm._NormBase) + ((torch.nn.RMSNorm,) if hasattr(torch.nn, "RMSNorm") else ())
+
+def _no_decay_ids(model: torch.nn.Module) -> set[int]:
+    "ids of the parameters `wd_exclude='norm_bias'` keeps out of weight decay."
+    skip = set()
+    for m in model.modules():
+        whole = isinstance(m, _NORMS + (torch.nn.Embedding, torch.nn.EmbeddingBag)) or type(m).__name__.endswith("Norm")
+        skip |= {id(p) for p in m.parameters(recurse=False) if whole or p.ndim < 2}
+    return skip
+
+def no_decay_names(model: torch.nn.Module) -> list[str]:
+    "Names of the parameters `wd_exclude='norm_bias'` does not decay: biases and other 0/1-D ones, and all of norms and embeddings."
+    skip = _no_decay_ids(model)
+    return [n for n, p in model.named_parameters() if id(p) in skip]
+
 def make_optimizer(model: torch.nn.Module, # the model whose trainable parameters are optimised
-                   cfg: TrainConfig, # lr (the default group) and weight_decay (every group)
+                   cfg: TrainConfig, # lr (the default group), weight_decay and wd_exclude (every group)
                    group_lrs: dict[str, float | None] | None = None, # submodule name -> its own lr (None = cfg.lr)
                   ) -> torch.optim.AdamW:
-    "AdamW over the trainable parameters with `cfg.lr` and `cfg.weight_decay`; named submodules may get their own lr."
+    "AdamW over the trainable parameters with `cfg.lr` and `cfg.weight_decay` (none on norms, biases, embeddings if `cfg.wd_exclude='norm_bias'`); named submodules may get their own lr."
     ps = [p for p in model.parameters() if p.requires_grad]
     special = {}
     for name, lr in (group_lrs or {}).items():
         if lr is None or not hasattr(model, name) and "." not in name: continue
         ids = {id(p) for p in model.get_submodule(name).parameters() if p.requires_grad}
         if ids: special[name] = (lr, ids)
-    if not special: return torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    nd = _no_decay_ids(model) if cfg.wd_exclude == "norm_bias" else set()
+    if not special and not nd: return torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay)
     taken = set().union(*(ids for _, ids in special.values()))
-    groups = [{"params": [p for p in ps if id(p) not in taken], "lr": cfg.lr}]
-    groups += [{"params": [p for p in ps if id(p) in ids], "lr": lr} for lr, ids in special.values()]
+    by_lr = [(cfg.lr, [p for p in ps if id(p) not in taken])] + [(lr, [p for p in ps if id(p) in ids]) for lr, ids in special.values()]
+    groups = []
+    for lr, group in by_lr:  # each lr group: its decayed part (kept even if empty, so group 0 has cfg.lr), then its undecayed part
+        groups.append({"params": [p for p in group if id(p) not in nd], "lr": lr})
+        if any(id(p) in nd for p in group): groups.append({"params": [p for p in group if id(p) in nd], "lr": lr, "weight_decay": 0.0})
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 # %% ../../nbs/core/02_train.ipynb #f811c80c
@@ -184,15 +236,17 @@ class StepContext:
     unwrapped_model: torch.nn.Module   # the model without DDP/autocast wrappers, e.g. for generation
     epoch: int = 0                     # current pass over the data
     cfg: TrainConfig | None = None     # the config `fit` runs with
+    tokens: int | None = None          # tokens fed so far by all processes (None unless `fit` got `count_tokens`)
 
 @dataclass
 class FitResult:
     "What `fit` returns."
     model: torch.nn.Module             # the trained model, unwrapped
     step: int                          # optimizer steps done in total (including those before a resume)
-    history: list[dict] = field(default_factory=list)  # logged rows {step, <loss parts>, grad_norm, lr}
+    history: list[dict] = field(default_factory=list)  # logged rows {step, <loss parts>, grad_norm, lr[, tokens, flops]}
     seconds: float = 0.0               # wall time of this call
     checkpoint: Path | None = None     # the last checkpoint written or resumed from
+    tokens: int | None = None          # tokens fed in all steps (including before a resume), if counted
 
 def resolve_mixed_precision(mp: str, device: torch.device) -> str:
     "`auto` -> bf16 on a bf16-capable CUDA device, else `no`; explicit choices pass through."
@@ -257,15 +311,20 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
         curve: str = "train", # the curve's name in the recorder
         collate_fn: Callable | None = None, # how to batch examples (default: torch's default_collate)
         callbacks: Iterable[Callable] = (), # cb(ctx, logs) after each optimizer step; True stops training
+        count_tokens: Callable | None = None, # count_tokens(batch) -> int, tokens in a micro-batch: logs cumulative `tokens`
+        flops_per_token: float | None = None, # with count_tokens: also log cumulative `flops` = tokens * this
        ) -> FitResult:
     "Train `model` for `cfg.steps` optimizer steps of `loss_fn`; resumable, and distributed under `accelerate launch`."
     t0 = time.perf_counter()
+    if flops_per_token is not None and (count_tokens is None or not flops_per_token > 0):
+        raise ValueError(f"flops_per_token={flops_per_token} needs count_tokens (the tokens in a batch) and must be > 0")
     acc = _accelerator(cfg)
     seed_everything(cfg.seed)
     out = Path(cfg.out_dir) if exists(cfg.out_dir) else None
     dl, sampler = _loader(data, cfg, collate_fn)
     opt = optimizer or make_optimizer(model, cfg)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, partial(lr_factor, warmup=cfg.warmup_steps, total=cfg.steps, schedule=cfg.lr_schedule))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, partial(lr_factor, warmup=cfg.warmup_steps, total=cfg.steps, schedule=cfg.lr_schedule,
+                                                           min_factor=cfg.lr_min / cfg.lr, cooldown=cfg.cooldown_steps))
     model, opt, dl = acc.prepare(model, opt, dl)
     acc.register_for_checkpointing(sched)  # saved/restored with the checkpoint, stepped once per optimizer step
 
@@ -276,9 +335,9 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
             for p in out.glob(".tmp-step-*"): shutil.rmtree(p, ignore_errors=True)  # left by a killed run
         acc.wait_for_everyone()
         if cfg.resume and (ckpt := latest_checkpoint(out)) is not None:
-            acc.load_state(str(ckpt))  # weights, optimizer, scheduler, RNG states
             state = {**state, **json.loads((ckpt / "trainer_state.json").read_text())}
-            _check_resumable(ckpt, cfg, state, acc.num_processes)
+            _check_resumable(ckpt, cfg, state, acc.num_processes)  # before loading: a changed optimizer layout fails to load
+            acc.load_state(str(ckpt))  # weights, optimizer, scheduler, RNG states
             if recorder is not None and acc.is_main_process:
                 have = {r["step"] for r in recorder.curves[curve]}
                 for r in state["history"]:
@@ -287,13 +346,17 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
     n_batches = len(dl)
     if n_batches == 0: raise ValueError("the DataLoader yields no batches (dataset smaller than batch_size with drop_last?)")
     if nb >= n_batches: epoch, nb = epoch + 1, 0
+    tokens = int(state.get("tokens", 0)) if count_tokens is not None else None  # all processes, all steps so far
+    if tokens is not None and step > 0 and "tokens" not in state:
+        warnings.warn(f"{ckpt} holds no token count (written without count_tokens): counting tokens from 0 at step {step}")
 
-    ctx = StepContext(acc, step, acc.device, acc.unwrap_model(model), epoch, cfg)
+    ctx = StepContext(acc, step, acc.device, acc.unwrap_model(model), epoch, cfg, tokens)
     callbacks = list(callbacks)
     bar = progress(total=cfg.steps, initial=step, desc=curve) if cfg.progress and acc.is_main_process else None
     sums: dict[str, torch.Tensor] = {}
     keys: list[str] | None = None  # the loss part names, fixed by the first micro-batch
     n_micro, n_steps, gn_sum, lr_now, last_saved = 0, 0, torch.zeros((), device=acc.device), 0.0, None
+    new_tokens = 0  # fed by this process since the last optimizer step
     model.train()
     stop = step >= cfg.steps
     while not stop:
@@ -302,6 +365,7 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
         ctx.epoch = epoch
         for batch in (acc.skip_first_batches(dl, nb) if nb else dl):
             nb += 1
+            if count_tokens is not None: new_tokens += int(count_tokens(batch))
             with acc.accumulate(model):
                 parts = _parts(loss_fn(model, batch, ctx), keys)
                 keys = sorted(parts)
@@ -318,6 +382,9 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
                     opt.zero_grad(set_to_none=True)
             if not acc.sync_gradients: continue
             step += 1; n_steps += 1; ctx.step = step
+            if tokens is not None:  # every process, every step: the sum over processes
+                if acc.num_processes > 1: new_tokens = int(acc.reduce(torch.tensor(new_tokens, device=acc.device), reduction="sum").item())
+                tokens += new_tokens; new_tokens = 0; ctx.tokens = tokens
             logs = {}
             if step % cfg.log_every == 0 or step == cfg.steps:
                 vals = torch.stack([sums[k] / n_micro for k in keys] + [gn_sum / max(n_steps, 1)])
@@ -325,6 +392,11 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
                 logs = {"step": step, **dict(zip(keys, vals))}
                 if cfg.max_grad_norm: logs["grad_norm"] = vals[-1]
                 logs["lr"] = lr_now
+                if tokens is not None:
+                    if {"tokens", "flops"} & set(keys): raise ValueError("loss_fn returns a part named 'tokens' or 'flops', which fit logs "
+                                                                     "itself when it counts tokens; rename the part")
+                    logs["tokens"] = tokens
+                    if flops_per_token is not None: logs["flops"] = tokens * flops_per_token
                 if not all(math.isfinite(v) for v in vals):
                     raise FloatingPointError(f"non-finite training values at step {step} (mean of steps {step - n_steps + 1}..{step}): {logs}; "
                                              "lower lr, raise warmup_steps, or check the loss for log(0)/division by zero")
@@ -338,6 +410,7 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
                 if acc.check_trigger(): stop = True  # any process asked: all stop together
             if out is not None and cfg.ckpt_every and (step % cfg.ckpt_every == 0 or step == cfg.steps or stop):
                 state.update(step=step, epoch=epoch, batch=nb, history=history)
+                if tokens is not None: state["tokens"] = tokens
                 ckpt = last_saved = _save_checkpoint(acc, out, state, cfg)
             if step >= cfg.steps: stop = True
             if stop: break
@@ -346,4 +419,4 @@ def fit(model: torch.nn.Module, # the model to train (moved to the device by Acc
     if bar is not None: bar.close()
     acc.wait_for_everyone()
     unwrapped = acc.unwrap_model(model, keep_fp32_wrapper=False)
-    return FitResult(unwrapped, step, history, time.perf_counter() - t0, ckpt)
+    return FitResult(unwrapped, step, history, time.perf_counter() - t0, ckpt, tokens)
