@@ -19,7 +19,7 @@ VERSION = 2  # bump when a loader's output changes (it is part of every cache ke
 __all__ = ['VERSION', 'SPLITS', 'PIP', 'WIKI_FILE', 'KJV_INSTALL', 'WORDNET_INSTALL', 'GCIDE_INSTALL', 'CORPORA', 'Doc',
            'split_of', 'split_docs', 'corpus_hash', 'era_of', 'load_sotu', 'load_news', 'load_wiki', 'load_chats',
            'load_qa', 'load_kjv', 'load_wordnet', 'load_gcide', 'CorpusSpec', 'register_corpus', 'Corpus',
-           'corpus_cache_path', 'load_corpus', 'merge', 'datasheet', 'datasheets']
+           'corpus_cache_path', 'load_corpus', 'merge', 'datasheet', 'datasheets', 'largest_remainder']
 
 # %% ../../../nbs/families/lm/00_corpus.ipynb #714b8d5d
 @dataclass
@@ -458,3 +458,16 @@ def datasheets(names: Sequence[str] | None = None, # default: every registered c
             rows.append(dict(corpus=n, description=CORPORA[n].description, docs=None, license=CORPORA[n].license,
                              source=CORPORA[n].package, version=f"not installed: `{CORPORA[n].install}`"))
     return pd.DataFrame(rows).set_index("corpus")
+
+# %% ../../../nbs/families/lm/00_corpus.ipynb #d5d82f7b
+import numpy as np
+
+def largest_remainder(shares: Sequence[float], # non-negative, summing to > 0 (normalised here)
+                      n: int, # the integer total
+                     ) -> np.ndarray:
+    "Integers proportional to `shares` that sum to exactly `n` (largest remainders; ties to the earlier entry)."
+    s = np.asarray(shares, float)
+    if (s < 0).any() or not s.sum() > 0: raise ValueError(f"shares must be >= 0 with a positive sum, got {s.tolist()}")
+    raw = s / s.sum() * n; k = np.floor(raw).astype(int)
+    for j in np.argsort(-(raw - k), kind="stable")[: n - k.sum()]: k[j] += 1
+    return k

@@ -15,9 +15,9 @@ from ...core.base import Config
 from ...core.train import ar_peak_lr
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'REPLAY', 'TicConfig', 'round_peak_lr', 'new_fraction', 'era_shares', 'split_counts', 'round_mixture',
-           'Eras', 'heldout_split', 'sotu_eras', 'round_config', 'train_round', 'era_losses', 'train_initial',
-           'run_continual', 'train_oracle']
+__all__ = ['SCHEDULES', 'REPLAY', 'TicConfig', 'round_peak_lr', 'new_fraction', 'era_shares', 'round_mixture', 'Eras',
+           'heldout_split', 'sotu_eras', 'round_config', 'train_round', 'era_losses', 'train_initial', 'run_continual',
+           'train_oracle']
 
 # %% ../../../nbs/papers/tic_lm/00_method.ipynb #f9abc454
 SCHEDULES = ("cyclic", "ar")
@@ -73,13 +73,7 @@ def era_shares(replay: str, # the replay rule
     return s
 
 # %% ../../../nbs/papers/tic_lm/00_method.ipynb #9a1bcd97
-def split_counts(shares: Sequence[float], # per era, summing to 1
-                 n: int, # sequences in the round
-                ) -> np.ndarray:
-    "Integer counts per era proportional to `shares` that sum to exactly `n` (largest remainders)."
-    s = np.asarray(shares, float); raw = s * n; k = np.floor(raw).astype(int)
-    for j in np.argsort(-(raw - k), kind="stable")[: n - k.sum()]: k[j] += 1
-    return k
+from ...families.lm.corpus import largest_remainder   # integer shares of a budget (shared with Dataset Decomposition)
 
 def round_mixture(pools: Sequence[torch.Tensor], # per era (oldest first): (n_e, seq_len) token chunks
                   current: int, # index of this round's era
@@ -88,7 +82,7 @@ def round_mixture(pools: Sequence[torch.Tensor], # per era (oldest first): (n_e,
                   rng: np.random.Generator, # seeded draw
                  ) -> tuple[torch.Tensor, dict]:
     "The round's (n, seq_len) training sequences and what was drawn: {'counts': per era, 'epochs': max passes over a pool}."
-    counts = split_counts(era_shares(replay, current), n); rows, epochs = [], 0.0
+    counts = largest_remainder(era_shares(replay, current), n); rows, epochs = [], 0.0
     for e, k in enumerate(counts):
         if k == 0: continue
         m = len(pools[e])
