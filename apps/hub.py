@@ -108,8 +108,20 @@ def build_hub(concurrency: int = 2, # requests each event runs at once (the queu
     return hub
 
 
+def resolve_lazy_imports():
+    """Resolve transformers' lazily imported names once, in this thread, before the warm-up thread and request threads
+    import them at the same time: transformers' lazy module is not thread-safe on first access (a fresh hub once
+    answered /detect with "ImportError: cannot import name 'AutoModel' from 'transformers'" while the warm-up thread
+    was importing sentence-transformers)."""
+    import transformers
+    for name in ("AutoModel", "AutoTokenizer", "AutoConfig", "AutoModelForCausalLM", "BertConfig", "BertModel", "PreTrainedTokenizerFast"):
+        getattr(transformers, name)
+    import sentence_transformers  # noqa: F401  (imports many transformers submodules: do it before the threads start)
+
+
 def warm_up(found: list[Found]) -> threading.Thread:
     "Load every demo's model in a background thread, so the first request does not wait for it (each `Demo.warm`)."
+    resolve_lazy_imports()
     def run():
         for f in found:
             if f.demo is None or f.demo.warm is None or not f.demo.ready(): continue
