@@ -10,10 +10,12 @@ data-parallel too (the logged lr must match the one-process run's).
 The notebook nbs/core/02_train.ipynb tests all of this in one process; see tests/test_train_distributed.py for why the
 CPU launch goes through `--multi_gpu`.
 """
-import json, os, socket, subprocess, sys, textwrap
+import json, os, subprocess, sys, textwrap
 from pathlib import Path
 
 import pytest
+
+from test_train_distributed import _env, _free_port   # the same launch environment as the other distributed test
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 180  # seconds; each run takes ~10-30 s on a busy 2-core machine
@@ -42,16 +44,6 @@ WORKER = textwrap.dedent('''
     (out / f"rank{rank}.json").write_text(json.dumps(dict(num_processes=n, tokens=res.tokens, seen=seen, history=res.history)))
     if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
 ''')
-
-
-def _env():
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "LAB_PROGRESS": "0",
-            "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
 def test_two_processes_sum_their_tokens(tmp_path):
