@@ -19,7 +19,7 @@ from .corpus import Doc
 # %% auto #0
 __all__ = ['EOT', 'PAD', 'TOKENIZER_VERSION', 'PRESETS', 'ATTN', 'TokenizerConfig', 'texts_hash', 'tokenizer_dir',
            'train_tokenizer', 'LMConfig', 'lm_config', 'tiny_llama', 'param_counts', 'save_lm', 'load_lm',
-           'encode_docs', 'pack', 'lm_loss', 'batch_tokens']
+           'encode_docs', 'pack', 'lm_loss', 'batch_tokens', 'CorporaSplit', 'split_corpora', 'spread_rows']
 
 # %% ../../../nbs/families/lm/01_model.ipynb #4d536c46
 EOT, PAD = "<|endoftext|>", "<|pad|>"  # ids 0 and 1 of every tokenizer trained here
@@ -262,3 +262,30 @@ def batch_tokens(batch, # (B, T) token ids or a dict with "input_ids"
                 ) -> int:
     "Tokens in a batch (B x T): `fit(..., count_tokens=batch_tokens)`."
     return int((batch["input_ids"] if isinstance(batch, dict) else batch).numel())
+
+# %% ../../../nbs/families/lm/01_model.ipynb #4459e4e3
+@dataclass
+class CorporaSplit:
+    "Corpora split by document into train / valid, with a BPE trained on the training documents."
+    corpus: object              # the merged `lab.families.lm.corpus.Corpus`
+    train: list                 # training documents
+    valid: list                 # held-out documents
+    tok: object                 # the BPE (`train_tokenizer`)
+
+def split_corpora(corpora: Sequence[str], # keys of `lab.families.lm.corpus.CORPORA`
+                  heldout: float = 0.1, # share of documents held out
+                  salt: str = "", # changes the split (a paper passes its own name)
+                  vocab_size: int = 4096, # BPE size
+                 ) -> CorporaSplit:
+    "Load and merge corpora, hold out a share of the documents by hash, train a BPE on the rest."
+    from lab.families.lm.corpus import load_corpus, merge, split_docs
+    corpus = merge([load_corpus(c) for c in corpora])
+    parts = split_docs(corpus.docs, {"train": 1 - heldout, "valid": heldout}, salt=salt)
+    if not parts["valid"] or not parts["train"]: raise ValueError(f"held-out share {heldout} leaves a split empty ({len(corpus)} documents)")
+    return CorporaSplit(corpus, parts["train"], parts["valid"], train_tokenizer(parts["train"], TokenizerConfig(vocab_size=vocab_size)))
+
+def spread_rows(rows: torch.Tensor, # (n, T) packed rows
+                k: int, # how many to keep
+               ) -> torch.Tensor: # (min(k, n), T)
+    "k rows spread evenly over the stream (first and last included)."
+    return rows[torch.as_tensor(np.unique(np.linspace(0, len(rows) - 1, min(k, len(rows))).round().astype(int)))]

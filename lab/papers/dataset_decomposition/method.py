@@ -220,20 +220,17 @@ def load_dd_data(corpora: Sequence[str] = ("wiki", "sotu", "news"), # keys of `l
                  eval_rows: int = 32, # held-out rows scored (spread evenly over the held-out stream)
                 ) -> DDData:
     "The corpora split by document, a BPE trained on the training split, encoded documents and concat-and-chunk rows."
-    from lab.families.lm.corpus import load_corpus, merge, split_docs
-    from lab.families.lm.model import train_tokenizer, TokenizerConfig, encode_docs, pack
-    corpus = merge([load_corpus(c) for c in corpora])
-    parts = split_docs(corpus.docs, {"train": 1 - heldout, "valid": heldout}, salt="dataset_decomposition")
-    if not parts["valid"] or not parts["train"]: raise ValueError(f"held-out share {heldout} leaves a split empty ({len(corpus)} documents)")
-    tok = train_tokenizer(parts["train"], TokenizerConfig(vocab_size=vocab_size))
-    ids = [np.asarray(x, dtype=np.int64) for x in encode_docs(parts["train"], tok)]
+    from lab.families.lm.model import split_corpora, spread_rows, encode_docs, pack
+    sp = split_corpora(corpora, heldout, salt="dataset_decomposition", vocab_size=vocab_size)
+    corpus, tok = sp.corpus, sp.tok
+    ids = [np.asarray(x, dtype=np.int64) for x in encode_docs(sp.train, tok)]
     T = (1 << k_max) + 1
-    val = pack(parts["valid"], tok, T)
+    val = pack(sp.valid, tok, T)
     if len(val) == 0: raise ValueError(f"the held-out documents do not fill one row of {T} tokens: raise heldout or lower k_max")
-    val = val[torch.as_tensor(np.unique(np.linspace(0, len(val) - 1, min(eval_rows, len(val))).round().astype(int)))]
+    val = spread_rows(val, eval_rows)
     info = dict(corpora=list(corpora), version=corpus.version, hash=corpus.hash, vocab=len(tok),
-                docs=dict(train=len(parts["train"]), valid=len(parts["valid"])), train_tokens=int(sum(len(x) + 1 for x in ids)),
-                val_tokens=int(val.numel()), sources={s: sum(d.source == s for d in parts["train"]) for s in corpora})
+                docs=dict(train=len(sp.train), valid=len(sp.valid)), train_tokens=int(sum(len(x) + 1 for x in ids)),
+                val_tokens=int(val.numel()), sources={s: sum(d.source == s for d in sp.train) for s in corpora})
     return DDData(ids, pack(ids, None, T, eot=tok.eos_token_id), val, tok, tok.eos_token_id, info)
 
 # %% ../../../nbs/papers/dataset_decomposition/00_method.ipynb #e7c54684
