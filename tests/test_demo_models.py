@@ -31,7 +31,7 @@ def test_files_budget_and_dtype():
     files = [f for f in MODELS.rglob("*") if f.is_file()]
     total = sum(f.stat().st_size for f in files) / 1e6
     assert total <= BUDGET_MB, f"models/ holds {total:.1f} MB > {BUDGET_MB} MB"
-    for paper in ("rl4hs", "focallens"):
+    for paper in ("rl4hs", "focallens", "structure"):
         rec = _record(paper)
         assert rec["metrics"] and rec["dtype"] == "float16"
         for name in rec["files"].values():
@@ -49,6 +49,8 @@ def test_demo_logic_falls_back_to_shipped(tmp_path, monkeypatch):
     assert detector_source("capo")[1] == "missing"
     assert "shipped default model" in describe_detector("sft") and "test span F1" in describe_detector("sft")
     assert checkpoint_source() == (shipped_dir(), "shipped") and shipped_dir() == MODELS / "focallens"
+    from lab.papers.structure.demo import demo_source
+    assert demo_source() == (MODELS / "structure", "shipped")
 
 
 def test_tagger_reproduces_recorded_metrics():
@@ -90,3 +92,15 @@ def test_shipped_verifier_matches_its_record():
     got = verifier_metrics(Verifier.load(MODELS / "rl4hs" / "verifier.json"), claims_from_examples(test))
     for k in ("claim/f1", "response/f1", "flag_rate"):
         assert abs(got[k] - rec["synthetic_test"][k]) < 0.02, (k, got[k], rec["synthetic_test"][k])
+
+
+def test_structure_reproduces_recorded_metrics():
+    "The shipped STRUCTURE / CLIP-only heads, reloaded through the demo's explorer, give the recorded held-out metrics."
+    from lab.papers.structure.demo import DemoConfig, demo_explorer, demo_metrics
+    rec = _record("structure")
+    assert DemoConfig.from_dict(rec["config"]) == DemoConfig(), "models/structure was made with another recipe than the demo's Retrain"
+    got = demo_metrics(demo_explorer(MODELS / "structure"), **rec["test"])
+    _compare(got, rec["metrics"])
+    m = rec["metrics"]   # what the demo shows: both spaces read the scenes far above chance (1/4 for background, 1/6 for colour)
+    assert min(m["STRUCTURE/zs_background"], m["CLIP-only/zs_background"]) > 0.9 and m["STRUCTURE/zs_color"] > 0.5, m
+

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['exists', 'default', 'env_flag', 'repo_root', 'cache_dir', 'results_dir', 'artifacts_dir', 'seed_everything',
-           'get_device', 'ConfigError', 'Config', 'atomic_write', 'save_weights', 'load_weights', 'config_parser',
-           'config_from_args', 'progress', 'Timer', 'Recorder']
+__all__ = ['exists', 'default', 'env_flag', 'repo_root', 'cache_dir', 'results_dir', 'artifacts_dir', 'model_source',
+           'seed_everything', 'get_device', 'ConfigError', 'Config', 'atomic_write', 'save_weights', 'load_weights',
+           'config_parser', 'config_from_args', 'progress', 'Timer', 'Recorder']
 
 # %% ../../nbs/core/00_base.ipynb #66f1c000
 def exists(x) -> bool:
@@ -56,6 +56,16 @@ def results_dir() -> Path:
 def artifacts_dir() -> Path:
     "Where notebooks save trained checkpoints for the demos (`LAB_ARTIFACTS_DIR`, default `<repo>/artifacts`)."
     return _dir("LAB_ARTIFACTS_DIR", repo_root() / "artifacts")
+
+def model_source(paper: str, # the paper's folder name under artifacts/ and models/
+                 files: Iterable[str], # the checkpoint files a demo needs
+                ) -> tuple[Path, str]:
+    "Where a demo loads its models: `(artifacts_dir()/paper, 'artifacts')` when trained here, else `(<repo>/models/paper, 'shipped')`, else `(artifacts_dir()/paper, 'missing')`."
+    files, mine, shipped = list(files), artifacts_dir() / paper, repo_root() / "models" / paper
+    if all((mine / f).exists() for f in files): return mine, "artifacts"
+    if all((shipped / f).exists() for f in files): return shipped, "shipped"
+    return mine, "missing"
+
 
 # %% ../../nbs/core/00_base.ipynb #2cef1dd0
 def seed_everything(seed: int = 0, # seed for `random`, numpy and torch (all devices)

@@ -12,9 +12,9 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from ...core.base import Config, artifacts_dir, atomic_write, config_from_args, config_parser, default, exists, repo_root, seed_everything
+from ...core.base import Config, artifacts_dir, atomic_write, model_source, config_from_args, config_parser, default, exists, repo_root, seed_everything
 from ...core.train import fit
 from ...families.retrieval.retrieval import mean_average_precision
 from .data import (ATTRS, attribute_retrieval_set, generate, render, scene_captions, scene_triples, phrasings)
@@ -24,12 +24,11 @@ from .model import (CAPTION_PROMPT, STAGES, CaptionCLIP, CaptionCLIPConfig, Capt
                                  DEFAULT_IMAGE_TOWER, DEFAULT_TEXT_TOWER)
 
 # %% auto #0
-__all__ = ['CHECKPOINTS', 'MAX_PIXELS', 'MAX_CONDITION_CHARS', 'PRESETS', 'FINDING', 'CLAIMS', 'SCALE', 'METHODS', 'SceneData',
-           'train_models', 'demo_dir', 'shipped_dir', 'has_checkpoints', 'checkpoint_source', 'save_checkpoints',
-           'load_checkpoints', 'InputError', 'load_query_image', 'check_condition', 'ConditionalSearch', 'demo_gallery',
-           'demo_samples', 'QuickTrainConfig', 'dotted_overrides', 'experiment_train_config', 'quick_train',
-           'load_search', 'demo_metrics', 'shipped_record', 'make_shipped_models', 'train_args', 'seed_stats',
-           'experiment_record', 'results_markdown']
+__all__ = ['CHECKPOINTS', 'MAX_CONDITION_CHARS', 'PRESETS', 'FINDING', 'CLAIMS', 'SCALE', 'METHODS', 'SceneData', 'train_models',
+           'demo_dir', 'shipped_dir', 'has_checkpoints', 'checkpoint_source', 'save_checkpoints', 'load_checkpoints',
+           'check_condition', 'ConditionalSearch', 'demo_gallery', 'demo_samples', 'QuickTrainConfig',
+           'dotted_overrides', 'experiment_train_config', 'quick_train', 'load_search', 'demo_metrics',
+           'shipped_record', 'make_shipped_models', 'train_args', 'seed_stats', 'experiment_record', 'results_markdown']
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #e6ded131
 class SceneData:
@@ -95,9 +94,7 @@ def has_checkpoints(out: Path) -> bool:
 
 def checkpoint_source() -> tuple[Path, str]:
     "Which models the demo loads: `(demo_dir(), 'artifacts')` when trained here, else `(shipped_dir(), 'shipped')`, else `(demo_dir(), 'missing')`."
-    if has_checkpoints(demo_dir()): return demo_dir(), "artifacts"
-    if has_checkpoints(shipped_dir()): return shipped_dir(), "shipped"
-    return demo_dir(), "missing"
+    return model_source("focallens", CHECKPOINTS.values())
 
 def save_checkpoints(models: dict, meta: dict, out: Path | None = None,
                      dtype: torch.dtype | None = None, # e.g. torch.float16 for the shipped models (None: as trained)
@@ -120,48 +117,8 @@ def load_checkpoints(out: Path | None = None) -> tuple[dict, dict]:
     return {"clip": clip.float(), "focal": focal.float()}, meta
 
 # %% ../../../nbs/papers/focallens/10_focallens.ipynb #00908df3
-MAX_PIXELS = 40_000_000        # refuse larger images (the tower sees 224x224 anyway); PIL's own bomb limit is 179M
+from ...families.encoders.inputs import MAX_PIXELS, InputError, load_query_image   # the shared image checks (encoders family)
 MAX_CONDITION_CHARS = 300      # the text tower reads 32 tokens (~150 characters); longer text is a mistake
-class InputError(ValueError):
-    "A user input the demo cannot use; the message says why and what to do."
-
-def load_query_image(src, # a path, a PIL image, or a numpy array
-                     max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, list[str]]:
-    "Open and normalise a query image to 8-bit RGB; returns (image, notes on conversions). Raises InputError."
-    notes, name = [], "the image"
-    if src is None: raise InputError("No query image: upload an image file or pick a sample scene.")
-    if isinstance(src, np.ndarray): src = Image.fromarray(src)
-    if isinstance(src, (str, Path)):
-        name = Path(src).name
-        if not Path(src).is_file(): raise InputError(f"{name}: file not found.")
-        try: im = Image.open(src)
-        except Image.DecompressionBombError: raise InputError(f"{name}: the image is too large to open safely (over {Image.MAX_IMAGE_PIXELS * 2:,} pixels); downscale it first.")
-        except (UnidentifiedImageError, OSError, ValueError) as e:
-            raise InputError(f"{name}: not an image file that PIL can read ({type(e).__name__}). Upload a PNG, JPEG, WebP, BMP, GIF or TIFF.")
-    elif isinstance(src, Image.Image): im = src
-    else: raise InputError(f"unsupported query type {type(src).__name__}: give a file path or an image")
-    w, h = im.size
-    if w * h > max_pixels:
-        raise InputError(f"{name} is {w}x{h} = {w * h / 1e6:.0f} MP; the limit is {max_pixels / 1e6:.0f} MP. Downscale it (the model sees 224x224 anyway).")
-    if w < 8 or h < 8: raise InputError(f"{name} is only {w}x{h} pixels; use an image at least 8x8.")
-    if getattr(im, "n_frames", 1) > 1: notes.append(f"{name} has {im.n_frames} frames; using the first")
-    try: im.load()
-    except Exception as e: raise InputError(f"{name}: the file is damaged or truncated ({type(e).__name__}: {e}).")
-    mode = im.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F") or mode.startswith("I;"):
-        a = np.asarray(im.convert("F") if mode.startswith("I;") else im, dtype=np.float64)
-        lo, hi = float(a.min()), float(a.max())
-        a = np.zeros_like(a) if hi == lo else (a - lo) / (hi - lo) * 255
-        im = Image.fromarray(a.astype(np.uint8), "L"); notes.append(f"{mode} image rescaled from [{lo:g}, {hi:g}] to 8 bits")
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA"); bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(bg, rgba).convert("RGB"); notes.append(f"{mode} image: transparency put on white")
-    elif im.mode != "RGB":
-        try: im = im.convert("RGB")
-        except Exception as e: raise InputError(f"{name}: colour mode {mode} cannot be converted to RGB ({e}).")
-        if mode not in ("I;16", "I;16B", "I;16L", "I", "F"): notes.append(f"{mode} image converted to RGB")
-    if max(im.size) > 1024: im = ImageOps.contain(im, (1024, 1024)); notes.append("downscaled to at most 1024 px")
-    return im, notes
 
 def check_condition(text: str | None, # the typed condition
                     max_chars: int = MAX_CONDITION_CHARS) -> str:
