@@ -46,6 +46,8 @@ class _Experts(nn.Module):
         self.w2 = nn.Parameter(torch.randn(n, hidden, d) / math.sqrt(hidden)); self.b2 = nn.Parameter(torch.zeros(n, d))
     def forward(self, x: Tensor) -> Tensor:        # x (n, m, d): m tokens for each of the n experts
         return torch.bmm(F.gelu(torch.bmm(x, self.w1) + self.b1[:, None]), self.w2) + self.b2[:, None]
+    def one(self, e: int, x: Tensor) -> Tensor:   # x (m, d) through expert e only
+        return F.gelu(x @ self.w1[e] + self.b1[e]) @ self.w2[e] + self.b2[e]
 
 def balance_loss(probs: Tensor, # (N, E) router probabilities of N tokens
                  assign: Tensor, # (N, k) chosen experts
@@ -67,7 +69,7 @@ class TokenChoiceFFN(nn.Module):
         out = torch.zeros_like(flat)
         for e in range(self.E):                                                  # dropless: every assignment is computed
             tok, slot = (top_i == e).nonzero(as_tuple=True)
-            if len(tok): out.index_add_(0, tok, gates[tok, slot, None] * self.experts(flat[tok][None].expand(self.E, -1, -1))[e])
+            if len(tok): out.index_add_(0, tok, gates[tok, slot, None] * self.experts.one(e, flat[tok]))
         per_tok = torch.full((B * S,), float(self.k))
         return out.reshape(B, S, d), {"aux_loss": balance_loss(probs, top_i), "experts_per_token": per_tok.reshape(B, S),
                                       "tokens_per_expert": torch.bincount(top_i.reshape(-1), minlength=self.E)}
