@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 
 # %% auto #0
 __all__ = ['COLORS', 'SHAPES', 'SIZES', 'CLUTTER_R', 'JITTER', 'POSITIONS', 'COUNTS', 'BACKGROUNDS', 'BG_BASE', 'BG_INK', 'ATTRS',
-           'VOCAB', 'CAPTIONS', 'Obj', 'Scene', 'sample_scene', 'generate', 'validate_scene', 'render', 'render_batch',
-           'caption']
+           'VOCAB', 'CAPTIONS', 'HELDOUT_CAPTIONS', 'PROMPTS', 'Obj', 'Scene', 'sample_scene', 'generate',
+           'validate_scene', 'render', 'render_batch', 'caption', 'heldout_caption']
 
 # %% ../../../nbs/families/scenes/00_scenes.ipynb #dab0806c
 COLORS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 90, 230),
@@ -203,3 +203,21 @@ def caption(scene: Scene, template: int = 0) -> str:
     n = scene.count
     count_cap = "One object" if n == 1 else f"{_NUM[n].capitalize()} objects"
     return CAPTIONS[template % len(CAPTIONS)].format(rest=rest, count_cap=count_cap, **a)
+
+# %% ../../../nbs/families/scenes/00_scenes.ipynb #3d53eb31
+HELDOUT_CAPTIONS = [  # evaluation phrasings: other words and order than the four training templates (CAPTIONS)
+    "Backdrop: {background}. Main item: {color} {shape}, {size}, located {position}; {count} item(s) overall.",
+    "{count} shape(s) on a {background} pattern; the dominant one is a {size} {shape} coloured {color}, placed {position}.",
+]
+PROMPTS = {  # zero-shot prompts per attribute ({v} = the value); two each, ensembled
+    "shape": ["a picture of a {v}", "the largest object is a {v}"],
+    "color": ["a picture of a {v} object", "the largest object is {v}"],
+    "size": ["a picture of a {v} object", "the largest object is {v}"],
+    "position": ["an object in the {v}", "the largest object is in the {v}"],
+    "count": ["{v} object(s) in total", "a picture with {v} object(s)"],
+    "background": ["a {v} background", "a picture on a {v} background"],
+}
+
+def heldout_caption(scene: Scene, template: int = 0) -> str:
+    "An evaluation caption in a held-out phrasing."
+    return HELDOUT_CAPTIONS[template % len(HELDOUT_CAPTIONS)].format(**scene.attrs)

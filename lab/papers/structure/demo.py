@@ -16,9 +16,9 @@ from PIL import Image
 from ...core.base import Config, atomic_write, default, load_weights, model_source, save_weights
 from ...families.encoders.towers import ImageTower, TextTower
 from ...families.encoders.layers import image_layers, text_layers
-from ...families.scenes.world import generate
+from ...families.scenes.world import PROMPTS, generate
 from ...families.scenes.explore import SceneExplorer
-from .method import PROMPTS, Heads, StructureConfig, choose_layers, load_structure_data, train_heads
+from .method import Heads, StructureConfig, choose_layers, load_structure_data, train_heads
 
 # %% auto #0
 __all__ = ['MODELS', 'DemoConfig', 'StructureAligner', 'train_demo_models', 'save_demo_models', 'demo_source', 'load_aligners',

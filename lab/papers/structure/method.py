@@ -21,10 +21,10 @@ from ...families.encoders.probes import class_embeddings
 from ...families.retrieval.retrieval import recall_at_k
 
 # %% auto #0
-__all__ = ['HELDOUT_CAPTIONS', 'PROMPTS', 'StructureConfig', 'walk', 'js_from_mixture', 'structure_reg', 'knn_k', 'mutual_knn',
-           'layer_scores', 'best_pair', 'neighbour_share', 'Heads', 'lam_at', 'StructureLoss', 'PairFeatures',
-           'train_heads', 'zero_shot_accuracy', 'retrieval_r1', 'heldout_caption', 'caption_templates',
-           'train_captions', 'StructureData', 'load_structure_data', 'choose_layers', 'run_arm']
+__all__ = ['StructureConfig', 'walk', 'js_from_mixture', 'structure_reg', 'knn_k', 'mutual_knn', 'layer_scores', 'best_pair',
+           'neighbour_share', 'Heads', 'lam_at', 'StructureLoss', 'PairFeatures', 'train_heads', 'zero_shot_accuracy',
+           'retrieval_r1', 'caption_templates', 'train_captions', 'StructureData', 'load_structure_data',
+           'choose_layers', 'run_arm']
 
 # %% ../../../nbs/papers/structure/00_method.ipynb #bbdb7f3a
 @dataclass
@@ -199,24 +199,8 @@ def retrieval_r1(heads: Heads, image_feats: Tensor, text_feats: Tensor) -> dict[
     return {"i2t_r1": recall_at_k(s, rel, (1,))[1], "t2i_r1": recall_at_k(s.T, rel, (1,))[1]}
 
 # %% ../../../nbs/papers/structure/00_method.ipynb #3e06c6e4
-from ...families.scenes.world import ATTRS, VOCAB, CAPTIONS, caption, generate, render
-
-HELDOUT_CAPTIONS = [  # evaluation phrasings: other words and order than the four training templates (scenes family CAPTIONS)
-    "Backdrop: {background}. Main item: {color} {shape}, {size}, located {position}; {count} item(s) overall.",
-    "{count} shape(s) on a {background} pattern; the dominant one is a {size} {shape} coloured {color}, placed {position}.",
-]
-PROMPTS = {  # zero-shot prompts per attribute ({v} = the value); two each, ensembled
-    "shape": ["a picture of a {v}", "the largest object is a {v}"],
-    "color": ["a picture of a {v} object", "the largest object is {v}"],
-    "size": ["a picture of a {v} object", "the largest object is {v}"],
-    "position": ["an object in the {v}", "the largest object is in the {v}"],
-    "count": ["{v} object(s) in total", "a picture with {v} object(s)"],
-    "background": ["a {v} background", "a picture on a {v} background"],
-}
-
-def heldout_caption(scene, template: int = 0) -> str:
-    "An evaluation caption in a held-out phrasing."
-    return HELDOUT_CAPTIONS[template % len(HELDOUT_CAPTIONS)].format(**scene.attrs)
+from ...families.scenes.world import (ATTRS, VOCAB, CAPTIONS, HELDOUT_CAPTIONS, PROMPTS, caption, generate,  # held-out phrasings and
+                                       heldout_caption, render)                                 # zero-shot prompts: the scenes family's
 
 def caption_templates(n: int, seed: int = 0) -> np.ndarray:
     "The training caption template of each of n scenes (seeded)."
