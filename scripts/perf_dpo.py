@@ -17,17 +17,16 @@ neighbours, the CPU time the work. Run the implementations in both orders (`--or
     python scripts/perf_dpo.py --tiny          # a tiny random char-level Llama (seconds)
     python scripts/perf_dpo.py --model Qwen/Qwen2.5-0.5B-Instruct --device cuda --pairs 8 --completion-tokens 256
 """
-import argparse, copy, json, os, statistics, sys, time, warnings
+import argparse, copy, json, os, sys, time, warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("LAB_PROGRESS", "0")
 warnings.filterwarnings("ignore")
 import torch
 
+from _trainer_bench import add_common_args, load_policy, now as _now, report, summarize
+
 IMPLS = ("ours", "ours-cached", "trl")
-
-
-def _now() -> tuple[float, float]: return time.perf_counter(), time.process_time()
 
 
 def make_pairs(tok, n: int, prompt_tokens: int, completion_tokens: int) -> list[dict]:
@@ -84,18 +83,11 @@ def run_trl(model, ref, tok, rows, a) -> tuple[list, dict]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="HuggingFaceTB/SmolLM2-135M-Instruct", help="hub id / local path (lab.core.assets.load_causal_lm)")
-    ap.add_argument("--tiny", action="store_true", help="use a tiny random char-level Llama instead (no model files needed)")
-    ap.add_argument("--device", default="cpu")
+    add_common_args(ap, steps=5)
     ap.add_argument("--pairs", type=int, default=2, help="preference pairs per step")
     ap.add_argument("--prompt-tokens", type=int, default=64, help="prompt tokens")
     ap.add_argument("--completion-tokens", type=int, default=32, help="tokens of each chosen / rejected completion (exact, + EOS)")
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=5, help="timed steps per implementation (median reported)")
-    ap.add_argument("--lr", type=float, default=1e-6)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")), help="torch CPU threads")
     ap.add_argument("--order", default="ours,ours-cached,trl", help=f"which run, in which order (of {', '.join(IMPLS)})")
-    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
     order = a.order.split(",")
     bad = [o for o in order if o not in IMPLS]
@@ -108,14 +100,7 @@ def main(argv=None):
         except ImportError as e: ap.error(f"TRL is a dev requirement ({e}): .venv/bin/pip install trl==1.16.0, or drop trl from --order")
     torch.set_num_threads(a.threads)
     from lab.core.base import seed_everything
-    if a.tiny:
-        from lab.families.rl.policy import tiny_causal_lm
-        model, tok = tiny_causal_lm(seed=0, hidden=64, layers=2)
-        name = "tiny char-level Llama (random, 64 hidden, 2 layers)"
-    else:
-        from lab.core.assets import load_causal_lm
-        model, tok = load_causal_lm(a.model, device=a.device)
-        name = a.model
+    model, tok, name = load_policy(a)
     if tok.pad_token_id is None: tok.pad_token = tok.eos_token
     n_pairs = a.pairs * (a.warmup + a.steps)                 # every step sees new pairs (no epoch wrap inside the timing)
     rows = make_pairs(tok, n_pairs, a.prompt_tokens, a.completion_tokens)
@@ -132,25 +117,9 @@ def main(argv=None):
         t0 = time.perf_counter()
         m = copy.deepcopy(model)
         times, extra = run_trl(m, ref, tok, rows, a) if impl == "trl" else run_ours(m, ref, tok, rows, a, cached=impl == "ours-cached")
-        timed = times[a.warmup:]
-        if not timed: sys.exit(f"{impl}: no timed steps (got {len(times)} step times)")
-        r = dict(wall_s=time.perf_counter() - t0, **extra)
-        for i, kind in enumerate(("wall", "cpu")):
-            med = statistics.median(x[i] for x in timed)
-            r[kind] = dict(step_s=med, steps=[x[i] for x in timed], pairs_per_s=a.pairs / med, tokens_per_s=2 * a.pairs * T / med)
-        res[impl] = r
-        print(f"  {impl}: step wall times {[round(x[0], 3) for x in times]} s, CPU times {[round(x[1], 3) for x in times]} s"
-              + (f"; reference precomputed for {extra['precompute_pairs']} pairs in {extra['precompute_wall_s']:.2f} s wall" if extra else ""), flush=True)
-    print(f"\n| impl | time | median step (s) | pairs/s | tokens/s |\n|---|---|---|---|---|")
-    for k, r in res.items():
-        for kind in ("wall", "cpu"):
-            q = r[kind]; print(f"| {k} | {kind} | {q['step_s']:.3f} | {q['pairs_per_s']:.2f} | {q['tokens_per_s']:.1f} |")
-    for mine in ("ours", "ours-cached"):
-        if mine in res and "trl" in res:
-            for kind in ("wall", "cpu"):
-                ratio = res[mine][kind]["tokens_per_s"] / res["trl"][kind]["tokens_per_s"]
-                print(f"throughput ratio {mine}/TRL ({kind} time) = {ratio:.2f} (> 1: ours faster)")
-                res[f"ratio_{mine.replace('-', '_')}_over_trl_{kind}"] = ratio
+        res[impl] = summarize(impl, times, a.warmup, {"pairs": a.pairs, "tokens": 2 * a.pairs * T}, wall_s=time.perf_counter() - t0, **extra)
+        if extra: print(f"    reference precomputed for {extra['precompute_pairs']} pairs in {extra['precompute_wall_s']:.2f} s wall", flush=True)
+    report(res, [("pairs", "pairs/s"), ("tokens", "tokens/s")], mine=("ours", "ours-cached"))
     if a.json:
         with open(a.json, "w") as f: json.dump(dict(args=vars(a), model=name, row_tokens=T, results=res), f, indent=1)
     return res

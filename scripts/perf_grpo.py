@@ -14,15 +14,14 @@ with other jobs the wall time mostly measures the neighbours, the CPU time measu
     python scripts/perf_grpo.py --tiny          # a tiny random char-level Llama (seconds)
     python scripts/perf_grpo.py --model Qwen/Qwen2.5-0.5B-Instruct --device cuda --G 16 --completion-tokens 256
 """
-import argparse, copy, json, os, statistics, sys, time, warnings
+import argparse, copy, json, os, sys, time, warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("LAB_PROGRESS", "0")
 warnings.filterwarnings("ignore")
 import torch
 
-
-def _now() -> tuple[float, float]: return time.perf_counter(), time.process_time()
+from _trainer_bench import add_common_args, load_policy, now as _now, report, summarize
 
 
 def toy_reward(prompts, completions, **kw):
@@ -82,30 +81,16 @@ def run_trl(model, tok, prompts, a) -> list[float]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="HuggingFaceTB/SmolLM2-135M-Instruct", help="hub id / local path (lab.core.assets.load_causal_lm)")
-    ap.add_argument("--tiny", action="store_true", help="use a tiny random char-level Llama instead (no model files needed)")
-    ap.add_argument("--device", default="cpu")
+    add_common_args(ap, steps=3)
     ap.add_argument("--prompts", type=int, default=1, help="prompts per step (B)")
     ap.add_argument("--G", type=int, default=4, help="completions per prompt")
     ap.add_argument("--prompt-tokens", type=int, default=64, help="prompt tokens before the chat template")
     ap.add_argument("--completion-tokens", type=int, default=16, help="tokens per completion (exact)")
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=3, help="timed steps per implementation (median reported)")
-    ap.add_argument("--lr", type=float, default=1e-6)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")), help="torch CPU threads")
     ap.add_argument("--order", default="ours,trl", help="which runs first")
-    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     from lab.core.base import seed_everything
-    if a.tiny:
-        from lab.papers.rl4hs.grpo import tiny_causal_lm
-        model, tok = tiny_causal_lm(seed=0, hidden=64, layers=2)
-        name = "tiny char-level Llama (random, 64 hidden, 2 layers)"
-    else:
-        from lab.core.assets import load_causal_lm
-        model, tok = load_causal_lm(a.model, device=a.device)
-        name = a.model
+    model, tok, name = load_policy(a)
     prompts = make_prompts(tok, a.prompts, a.prompt_tokens)
     n_prompt = len(tok.apply_chat_template([{"role": "user", "content": prompts[0]}], add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"])
     print(f"model: {name}; device {a.device}, {a.threads} thread(s); B={a.prompts} prompts x G={a.G}; "
@@ -117,24 +102,9 @@ def main(argv=None):
         model.load_state_dict(init); seed_everything(0)
         t0 = time.perf_counter()
         times = (run_ours if impl == "ours" else run_trl)(copy.deepcopy(model), tok, prompts, a)
-        timed = times[a.warmup:]
-        if not timed: sys.exit(f"{impl}: no timed steps (got {len(times)} step times)")
-        comps, r = a.prompts * a.G, dict(wall_s=time.perf_counter() - t0)
-        for i, kind in enumerate(("wall", "cpu")):
-            med = statistics.median(x[i] for x in timed)
-            r[kind] = dict(step_s=med, steps=[x[i] for x in timed], completions_per_s=comps / med,
-                           tokens_per_s=comps * a.completion_tokens / med)
-        res[impl] = r
-        print(f"  {impl}: step wall times {[round(x[0], 2) for x in times]} s, CPU times {[round(x[1], 2) for x in times]} s", flush=True)
-    print(f"\n| impl | time | median step (s) | completions/s | completion tokens/s |\n|---|---|---|---|---|")
-    for k, r in res.items():
-        for kind in ("wall", "cpu"):
-            q = r[kind]; print(f"| {k} | {kind} | {q['step_s']:.3f} | {q['completions_per_s']:.2f} | {q['tokens_per_s']:.1f} |")
-    if "ours" in res and "trl" in res:
-        for kind in ("wall", "cpu"):
-            ratio = res["ours"][kind]["tokens_per_s"] / res["trl"][kind]["tokens_per_s"]
-            print(f"throughput ratio ours/TRL ({kind} time) = {ratio:.2f} (> 1: ours faster)")
-            res[f"ratio_ours_over_trl_{kind}"] = ratio
+        comps = a.prompts * a.G
+        res[impl] = summarize(impl, times, a.warmup, {"completions": comps, "tokens": comps * a.completion_tokens}, wall_s=time.perf_counter() - t0)
+    report(res, [("completions", "completions/s"), ("tokens", "completion tokens/s")])
     if a.json:
         with open(a.json, "w") as f: json.dump(dict(args=vars(a), model=name, prompt_tokens=n_prompt, results=res), f, indent=1)
     return res
