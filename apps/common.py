@@ -112,3 +112,16 @@ class Scaffold:
         b = gr.Button(self.train_label, **kw)
         b.click(self.train_now, None, self._status_md, api_name="train")
         return b
+
+
+def pick_option(page, combobox, index: int) -> str:
+    "Browser checks: open a gr.Dropdown (its input `combobox`) and choose its option number `index`; the option's text."
+    from playwright.sync_api import expect
+    combobox.click()
+    options = page.get_by_role("option").filter(visible=True)
+    options.first.wait_for()
+    opt = options.nth(index)
+    text = opt.inner_text().replace("✓", "").strip()
+    opt.click()
+    expect(options).to_have_count(0)
+    return text

@@ -11,7 +11,7 @@ import logging, re
 
 import gradio as gr
 
-from apps.common import Demo, Scaffold, warning
+from apps.common import Demo, Scaffold, pick_option, warning
 from lab.core.base import repo_root
 from lab.papers.focallens.experiment import (PRESETS, InputError, QuickTrainConfig, check_condition, checkpoint_source, demo_dir,
                                              demo_samples, load_query_image, load_search, quick_train, shipped_record)
@@ -164,24 +164,11 @@ def api_check(client) -> str:
     return f"{same}/8 FocalLens results are {_color_of_sample(name)}"
 
 
-def _pick(page, combobox, index: int) -> str:
-    "Open a gr.Dropdown and choose its option number `index`; the option's text."
-    from playwright.sync_api import expect
-    combobox.click()
-    options = page.get_by_role("option").filter(visible=True)
-    options.first.wait_for()
-    opt = options.nth(index)
-    text = opt.inner_text().replace("✓", "").strip()
-    opt.click()
-    expect(options).to_have_count(0)
-    return text
-
-
 def browser_color_query(page, panel, timeout_ms: int = 150_000) -> str:
     "Sample scene + the held-out colour preset, Search: galleries filled, scores sorted, most top-8 results share the query's colour."
     from playwright.sync_api import expect
-    name = _pick(page, panel.locator("#ret_sample input"), COLOR_SAMPLE)
-    preset = _pick(page, panel.locator("#ret_preset input"), COLOR_PRESET)
+    name = pick_option(page, panel.locator("#ret_sample input"), COLOR_SAMPLE)
+    preset = pick_option(page, panel.locator("#ret_preset input"), COLOR_PRESET)
     expect(panel.locator("#ret_condition textarea")).to_have_value(preset)      # preset.change filled it in
     panel.locator("#ret_search").click()
     gallery = panel.locator("#ret_focal")

@@ -177,6 +177,10 @@ class BowVocab:
     def tokens(s: str) -> list[str]:
         w = _WORD.findall(s.lower())
         return w + [f"{a}_{b}" for a, b in zip(w, w[1:])]
+    @classmethod
+    def from_tokens(cls, tokens: Sequence[str]) -> "BowVocab":
+        "The vocabulary whose ids are 1..len(tokens) in this order (`tokens()` of a saved one: `list(v.index)`)."
+        v = cls([]); v.index = {t: i + 1 for i, t in enumerate(tokens)}; return v
     def __len__(self): return len(self.index) + 1
     def encode(self, texts: Sequence[str], max_len: int = 64) -> Tensor:
         out = torch.zeros(len(texts), max_len, dtype=torch.long)
