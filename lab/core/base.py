@@ -16,7 +16,7 @@ import torch
 # %% auto #0
 __all__ = ['exists', 'default', 'env_flag', 'repo_root', 'cache_dir', 'results_dir', 'artifacts_dir', 'model_source',
            'seed_everything', 'get_device', 'ConfigError', 'Config', 'atomic_write', 'save_weights', 'load_weights',
-           'config_parser', 'config_from_args', 'progress', 'Timer', 'Recorder']
+           'weights_meta', 'require_files', 'config_parser', 'config_from_args', 'progress', 'Timer', 'Recorder']
 
 # %% ../../nbs/core/00_base.ipynb #66f1c000
 def exists(x) -> bool:
@@ -207,6 +207,24 @@ def load_weights(model: torch.nn.Module, path, strict: bool = True, device="cpu"
     load_model(model, str(path), strict=strict, device=str(device))
     with safe_open(str(path), framework="pt") as f: meta = f.metadata() or {}
     return json.loads(meta.get("lab", "{}"))
+
+def weights_meta(path) -> dict:
+    "The metadata `save_weights` stored with a safetensors file, without loading its tensors."
+    from safetensors import safe_open
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+    with safe_open(str(path), framework="pt") as f: return json.loads((f.metadata() or {}).get("lab", "{}"))
+
+def require_files(folder, # where the files should be
+                  files: Iterable[str], # their names
+                  what: str, # what they are, for the message (e.g. "STRUCTURE demo models")
+                  fix: str, # how to make them, for the message
+                 ) -> Path:
+    "The folder, when every file is in it; else FileNotFoundError naming the missing files and the fix."
+    folder = Path(folder); missing = [f for f in files if not (folder / f).exists()]
+    if missing: raise FileNotFoundError(f"no {what} in {folder} (missing {', '.join(missing)}): {fix}")
+    return folder
+
 
 # %% ../../nbs/core/00_base.ipynb #690546ff
 def _parse_bool(s: str) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ...core.base import Config, atomic_write, default, load_weights, model_source, repo_root, save_weights
+from ...core.base import Config, atomic_write, default, load_weights, model_source, require_files, weights_meta, repo_root, save_weights
 from ...families.scenes.world import PROMPTS, generate
 from ...families.scenes.explore import SceneExplorer
 from .method import BowVocab, DataConfig, MobileCLIP2Config, Student, build_data, train_student
@@ -79,13 +79,9 @@ def demo_source() -> tuple[Path, str]:
 
 def load_aligners(out: Path | None = None) -> tuple[dict[str, StudentAligner], dict]:
     "The demo's two students as explorer models, in float32, and their metadata; FileNotFoundError says how to make them."
-    out = Path(default(out, lambda: demo_source()[0]))
-    missing = [f for f in MODELS.values() if not (out / f).exists()]
-    if missing:
-        raise FileNotFoundError(f"no MobileCLIP2 demo students in {out} (missing {', '.join(missing)}): restore the shipped ones with "
-                                "`make demo-models`, or press Retrain in the demo (minutes on a CPU)")
-    from safetensors import safe_open
-    with safe_open(str(out / MODELS["MobileCLIP2"]), "pt") as f: meta = json.loads((f.metadata() or {}).get("lab", "{}"))
+    out = require_files(default(out, lambda: demo_source()[0]), MODELS.values(), "MobileCLIP2 demo students",
+                        "restore the shipped ones with `make demo-models`, or press Retrain in the demo (minutes on a CPU)")
+    meta = weights_meta(out / MODELS["MobileCLIP2"])
     vocab, models = BowVocab.from_tokens(meta["vocab"]), {}
     for n, f in MODELS.items():
         s = Student(len(vocab), meta["dim"], meta["px"]).half()

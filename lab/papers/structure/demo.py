@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ...core.base import Config, atomic_write, default, load_weights, model_source, save_weights
+from ...core.base import Config, atomic_write, default, load_weights, model_source, require_files, weights_meta, save_weights
 from ...families.encoders.towers import ImageTower, TextTower
 from ...families.encoders.layers import image_layers, text_layers
 from ...families.scenes.world import PROMPTS, generate
@@ -90,13 +90,9 @@ def demo_source() -> tuple[Path, str]:
 def load_aligners(out: Path | None = None, # a folder with the checkpoints (default: `demo_source()`)
                   towers: tuple | None = None) -> tuple[dict[str, StructureAligner], dict]:
     "The demo's two models as explorer models, in float32, and their metadata; FileNotFoundError says how to make them."
-    out = Path(default(out, lambda: demo_source()[0]))
-    missing = [f for f in MODELS.values() if not (out / f).exists()]
-    if missing:
-        raise FileNotFoundError(f"no STRUCTURE demo models in {out} (missing {', '.join(missing)}): restore the shipped ones with "
-                                "`make demo-models`, or press Train in the demo (a few minutes on a CPU)")
-    from safetensors import safe_open
-    with safe_open(str(out / MODELS["STRUCTURE"]), "pt") as f: meta = json.loads((f.metadata() or {}).get("lab", "{}"))
+    out = require_files(default(out, lambda: demo_source()[0]), MODELS.values(), "STRUCTURE demo models",
+                        "restore the shipped ones with `make demo-models`, or press Retrain in the demo (a few minutes on a CPU)")
+    meta = weights_meta(out / MODELS["STRUCTURE"])
     it, tt = default(towers, lambda: (ImageTower(meta["image_tower"]), TextTower(meta["text_tower"])))
     models = {}
     for n, f in MODELS.items():
