@@ -59,9 +59,11 @@ def artifacts_dir() -> Path:
 
 def model_source(paper: str, # the paper's folder name under artifacts/ and models/
                  files: Iterable[str], # the checkpoint files a demo needs
+                 shipped: Path | None = None, # where the shipped models are (default `<repo>/models/<paper>`)
                 ) -> tuple[Path, str]:
-    "Where a demo loads its models: `(artifacts_dir()/paper, 'artifacts')` when trained here, else `(<repo>/models/paper, 'shipped')`, else `(artifacts_dir()/paper, 'missing')`."
-    files, mine, shipped = list(files), artifacts_dir() / paper, repo_root() / "models" / paper
+    "Where a demo loads its models: `(artifacts_dir()/paper, 'artifacts')` when trained here, else `(shipped, 'shipped')`, else `(artifacts_dir()/paper, 'missing')`."
+    files, mine = list(files), artifacts_dir() / paper
+    shipped = Path(shipped) if shipped is not None else repo_root() / "models" / paper
     if all((mine / f).exists() for f in files): return mine, "artifacts"
     if all((shipped / f).exists() for f in files): return shipped, "shipped"
     return mine, "missing"

@@ -94,7 +94,7 @@ def has_checkpoints(out: Path) -> bool:
 
 def checkpoint_source() -> tuple[Path, str]:
     "Which models the demo loads: `(demo_dir(), 'artifacts')` when trained here, else `(shipped_dir(), 'shipped')`, else `(demo_dir(), 'missing')`."
-    return model_source("focallens", CHECKPOINTS.values())
+    return model_source("focallens", CHECKPOINTS.values(), shipped_dir())
 
 def save_checkpoints(models: dict, meta: dict, out: Path | None = None,
                      dtype: torch.dtype | None = None, # e.g. torch.float16 for the shipped models (None: as trained)
