@@ -13,8 +13,8 @@ import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['kmeans_1d', 'bits_per_weight', 'Palette', 'palettize', 'absmax_quantize', 'linear_layers', 'palettize_model',
-           'layer_sensitivity', 'allocate_bits']
+__all__ = ['kmeans_1d', 'bits_per_weight', 'Palette', 'palettize', 'absmax_quantize', 'linear_layers', 'quantize_model',
+           'palettize_model', 'layer_sensitivity', 'allocate_bits']
 
 # %% ../../../nbs/families/lowbit/00_palettize.ipynb #d2af2b04
 def kmeans_1d(x: Tensor, # (G, n) values, one row per group
@@ -101,23 +101,35 @@ def linear_layers(model: nn.Module, # any model
             out[n] = m
     return out
 
+def quantize_model(model: nn.Module, # the full-precision model (not changed)
+                   quantize: Callable[[str, nn.Linear], tuple[Tensor, int, float] | None], # (name, layer) -> (dequantized weight, bits, bpw), or None: left full precision
+                   layers: dict[str, nn.Linear] | None = None, # which layers (default `linear_layers(model)`)
+                  ) -> tuple[nn.Module, dict]: # (a quantized copy, report {bpw, params, per_layer})
+    "A copy of the model whose chosen Linear weights are replaced by `quantize`'s, with a bits-per-weight report (any scheme: LUTs, absmax int, ...)."
+    layers = layers if layers is not None else linear_layers(model)
+    q = copy.deepcopy(model); qmods = dict(q.named_modules())
+    per, tot_bits, tot_n = {}, 0.0, 0
+    for n, m in layers.items():
+        r = quantize(n, m)
+        if r is None: continue
+        w, b, bpw = r
+        with torch.no_grad(): qmods[n].weight.copy_(w.to(m.weight.dtype))
+        per[n] = dict(bits=b, bpw=bpw, params=m.weight.numel())
+        tot_bits += bpw * m.weight.numel(); tot_n += m.weight.numel()
+    return q, {"bpw": tot_bits / max(tot_n, 1), "params": tot_n, "per_layer": per}
+
 def palettize_model(model: nn.Module, # the full-precision model (not changed)
                     bits: int | dict[str, int], # bits for every layer, or per layer name (missing: left full precision)
                     group_size: int = 16, iters: int = 20,
                     layers: dict[str, nn.Linear] | None = None, # which layers (default `linear_layers(model)`)
                    ) -> tuple[nn.Module, dict]: # (a palettized copy, report {bpw, params, per_layer})
     "A copy of the model whose chosen Linear weights are replaced by their dequantized palettes, with a bits-per-weight report."
-    layers = layers if layers is not None else linear_layers(model)
-    q = copy.deepcopy(model); qmods = dict(q.named_modules())
-    per, tot_bits, tot_n = {}, 0.0, 0
-    for n, m in layers.items():
+    def lut(n, m):
         b = bits if isinstance(bits, int) else bits.get(n)
-        if b is None: continue
+        if b is None: return None
         p = palettize(m.weight, b, group_size, iters)
-        with torch.no_grad(): qmods[n].weight.copy_(p.dequantize(m.weight.dtype))
-        per[n] = dict(bits=b, bpw=p.bpw, params=m.weight.numel())
-        tot_bits += p.bpw * m.weight.numel(); tot_n += m.weight.numel()
-    return q, {"bpw": tot_bits / max(tot_n, 1), "params": tot_n, "per_layer": per}
+        return p.dequantize(m.weight.dtype), b, p.bpw
+    return quantize_model(model, lut, layers)
 
 def layer_sensitivity(model: nn.Module, # full-precision model
                       eval_loss: Callable[[nn.Module], float], # held-out loss of a model (lower is better)

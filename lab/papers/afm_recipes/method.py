@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from ...core.base import Config, cache_dir, exists
 from ...core.train import TrainConfig, LoRAConfig, apply_lora, fit
 from ...families.lowbit.palettize import (absmax_quantize, allocate_bits, bits_per_weight, layer_sensitivity, linear_layers,
-                                           palettize_model)
+                                           palettize_model, quantize_model)
 
 # %% auto #0
 __all__ = ['BASE_VERSION', 'ARM', 'AFMConfig', 'int_model', 'lut_bpw', 'allocate_to_bpw', 'kd_kl', 'heldout_eval', 'add_adapter',
@@ -75,16 +75,10 @@ def int_model(model: nn.Module, # the full-precision model (not changed)
               layers: dict[str, nn.Linear] | None = None, # which layers (default `linear_layers(model)`)
              ) -> tuple[nn.Module, dict]: # (a quantized copy, report {bpw, params, per_layer})
     "A copy of the model whose chosen Linear weights are absmax-quantized (the integer baseline), with a bits-per-weight report."
-    layers = layers if layers is not None else linear_layers(model)
-    q = copy.deepcopy(model); qmods = dict(q.named_modules())
-    per, tot_bits, tot_n = {}, 0.0, 0
-    for n, m in layers.items():
+    def absmax(n, m):
         g = min(group_size, m.in_features)                                # a row narrower than the group: one scale per row
-        with torch.no_grad(): qmods[n].weight.copy_(absmax_quantize(m.weight, bits, g).to(m.weight.dtype))
-        bpw = bits_per_weight(bits, g, scheme="absmax")
-        per[n] = dict(bits=bits, bpw=bpw, params=m.weight.numel())
-        tot_bits += bpw * m.weight.numel(); tot_n += m.weight.numel()
-    return q, {"bpw": tot_bits / max(tot_n, 1), "params": tot_n, "per_layer": per}
+        return absmax_quantize(m.weight, bits, g), bits, bits_per_weight(bits, g, scheme="absmax")
+    return quantize_model(model, absmax, layers)
 
 def lut_bpw(alloc: dict[str, int], # layer -> palette bits
             layers: dict[str, nn.Linear], # the layers (their shapes)
